@@ -1,0 +1,1 @@
+"""nasuite.reproduce: one entry per published comparison (added with the reproduction issue)."""

@@ -1,0 +1,1 @@
+"""nasuite.suite: searching and comparing (benchmarks, clock, strategies, runner, CLI)."""

@@ -1,0 +1,44 @@
+"""The ``nasuite`` command line: subcommands are small modules under ``suite.commands``.
+
+Every reporting subcommand takes ``--json`` and then prints exactly one JSON object on stdout;
+progress and errors go to stderr. Heavy libraries are imported inside the commands, so
+``nasuite --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from tabular.errors import NasuiteError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from suite.commands import table_cmd
+
+    parser = argparse.ArgumentParser(
+        prog="nasuite",
+        description="Surrogate-model benchmark and reproducibility suite for neural architecture search.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    table_cmd.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.handler(args)
+    except NasuiteError as exc:
+        print(f"nasuite: error: {exc}", file=sys.stderr)
+        if getattr(args, "json", False):
+            print(json.dumps({"error": {"type": type(exc).__name__, "message": str(exc)}}))
+        return 2
+    return int(result or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""nasuite.surrogates: estimating performance without training (predictors, zero-cost proxies)."""
