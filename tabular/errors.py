@@ -87,3 +87,19 @@ class ArchNotInTableError(NasuiteError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class DatasetNotFoundError(NasuiteError, FileNotFoundError):
+    """A dataset whose files are not where we looked; the message says how to get them."""
+
+
+class DataConfigError(NasuiteError, ValueError):
+    """Dataset settings that cannot work (e.g. a validation split larger than the training set)."""
+
+
+class BudgetError(NasuiteError, ValueError):
+    """A training budget that cannot work (zero epochs, a non-positive batch size, ...)."""
+
+
+class BuildError(NasuiteError, RuntimeError):
+    """A table build that cannot start or go on (locked file, mismatched table, ...)."""
