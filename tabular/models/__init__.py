@@ -1,0 +1,55 @@
+"""Networks built from architectures, one builder per search space (imports torch).
+
+``build_network("nb201", arch)`` returns a ``torch.nn.Module``. A new space plugs in by
+registering a builder ``(arch, config) -> nn.Module`` under the space's name::
+
+    from tabular.models import NETWORKS
+
+    @NETWORKS.register("my_space")
+    def build_my_space(arch, config=None): ...
+
+``tabular`` and ``tabular.spaces`` never import this package, so they stay torch-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from torch import nn
+
+from tabular.models.nb201 import NB201Cell, NB201Network, NetworkConfig, build_nb201
+from tabular.models.ops import FastAvgPool2d, ReLUConvBN, ResidualReduction
+from tabular.registry import Registry
+from tabular.spaces.base import SearchSpace, get_space
+
+NetworkBuilder = Callable[..., nn.Module]
+
+NETWORKS: Registry[NetworkBuilder] = Registry("network")
+NETWORKS.add("nb201", build_nb201)
+
+
+def build_network(space: str | SearchSpace, arch: Sequence[int] | str, config: Any = None) -> nn.Module:
+    """Build the network of ``arch`` in ``space`` (a registered name or a space instance).
+
+    ``arch`` is a tuple of choices or the space's string form; ``config`` is the builder's
+    settings (``NetworkConfig`` for NB201; ``None`` means the builder's default).
+    """
+    space_obj = get_space(space) if isinstance(space, str) else space
+    builder = NETWORKS.get(space_obj.name)
+    parsed = space_obj.from_str(arch) if isinstance(arch, str) else space_obj.validate(arch)
+    return builder(parsed) if config is None else builder(parsed, config)
+
+
+__all__ = [
+    "NETWORKS",
+    "FastAvgPool2d",
+    "NB201Cell",
+    "NB201Network",
+    "NetworkBuilder",
+    "NetworkConfig",
+    "ReLUConvBN",
+    "ResidualReduction",
+    "build_nb201",
+    "build_network",
+]
