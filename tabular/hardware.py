@@ -37,6 +37,7 @@ Two FLOP conventions are provided, because published tables use NB201's own:
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from collections.abc import Iterator, Sequence
@@ -226,6 +227,23 @@ def latency_ms(
     return statistics.median(times) * 1e3
 
 
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Silence file descriptor 2 for the profiler, whose C++ side logs every start and stop."""
+    import os
+    import sys
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def peak_forward_memory_bytes(model: nn.Module, input_shape: Sequence[int], batch_size: int = 1) -> int:
     """Peak bytes that the CPU allocator holds during one forward, above what was held before.
 
@@ -240,7 +258,7 @@ def peak_forward_memory_bytes(model: nn.Module, input_shape: Sequence[int], batc
     x = _example(model, input_shape, batch_size)
     with _threads(1), _eval_mode(model):
         model(x)
-        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        with _quiet_native_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
             model(x)
     results = getattr(getattr(prof, "profiler", None), "kineto_results", None)
     if results is None:

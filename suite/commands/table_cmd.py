@@ -44,6 +44,10 @@ def add_parser(sub: Any) -> None:
     query.add_argument("--json", action="store_true", help="print one JSON object")
     query.set_defaults(handler=run_query)
 
+    from suite.commands import build_cmd
+
+    build_cmd.add_parser(tsub)
+
 
 def run_import(args: argparse.Namespace) -> int:
     from tabular.importers.nb201 import import_nb201

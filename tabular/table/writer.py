@@ -164,6 +164,16 @@ class TableWriterMixin:
         self.raw.put(f"hardware/{name}", values, unit=unit, source=source, description=description)
         self._cache.clear()
 
+    def update_hardware(
+        self, name: str, rows: np.ndarray, values: np.ndarray, unit: str, source: str, description: str = ""
+    ) -> None:
+        """Set ``name`` for some rows, keeping the others (NaN where never set)."""
+        path = f"hardware/{name}"
+        if path not in self.raw.arrays:
+            self.raw.put(path, np.full(self._n(), np.nan), unit=unit, source=source, description=description)
+        self.raw.arrays[path][rows] = values
+        self._cache.clear()
+
     def set_zero_cost(self, dataset: str, proxy: str, values: np.ndarray, source: str) -> None:
         values = np.asarray(values, dtype=np.float64)
         if values.shape != (self._n(),):

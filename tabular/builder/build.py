@@ -1,0 +1,199 @@
+"""``build_table``: train a space's cells under a budget into a table, resumably and crash-safely.
+
+The protocol: take the lock; open the table (or start one); replay the journal left by a
+crash and save; plan the runs not yet done; run them (pool or Ray), appending each finished
+run to the journal and folding it into the table; every ``flush_seconds`` save the table
+atomically and clear the journal. ``kill -9`` at any point leaves a valid table plus a journal
+whose runs are recovered next time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tabular.builder.executors import describe_host, make_executor
+from tabular.builder.journal import BuildLock, Journal, journal_path, stale_temp_files
+from tabular.builder.merge import apply_entry, done_runs, mark_degenerate
+from tabular.builder.plan import BuildSpec, class_order, plan_jobs
+from tabular.errors import BuildError
+from tabular.spaces import get_space
+from tabular.table import Table
+from tabular.table.store import check_writable
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How a build runs (not what it computes): parallelism, device, saving cadence."""
+
+    workers: int = 2
+    threads: int = 1
+    ray: str | None = None
+    device: str | None = None
+    flush_seconds: float = 60.0
+    progress: bool = True
+    max_runs: int | None = None  #: stop after this many runs (for sittings and tests)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    path: str
+    runs_done: int
+    runs_failed: int
+    runs_left: int
+    wall_seconds: float
+    recovered_from_journal: int
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def build_table(
+    spec: BuildSpec, out: str | os.PathLike[str], options: BuildOptions = BuildOptions(), command: str = ""
+) -> BuildReport:
+    """Build (or resume, or extend) the table at ``out``; see the module docstring."""
+    from tabular.builder.worker import load_build_data
+
+    target = check_writable(out)
+    space = get_space(spec.space)
+    data = load_build_data(spec)  # fails early, with the data error, before any file is touched
+    started, tic = _now(), time.perf_counter()
+    with BuildLock(target):
+        for stale in stale_temp_files(target):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+        table = _open_or_create(target, spec, space, data)
+        journal = Journal(journal_path(target))
+        recovered = journal.read()
+        for entry in recovered:
+            apply_entry(table, entry, spec.dataset, spec.budget.epochs)
+        mark_degenerate(table, spec.dataset, range(spec.seeds), spec.budget.epochs, data.num_classes)
+        table.save(target)
+        journal.clear()
+        jobs = plan_jobs(
+            class_order(space, spec.order_seed, spec.archs), spec, done_runs(table, spec.dataset)
+        )
+        todo = jobs if options.max_runs is None else jobs[: options.max_runs]
+        try:
+            done, failed = _run(table, target, journal, spec, options, todo)
+        except KeyboardInterrupt:  # keep what finished; the journal already has it
+            table.save(target)
+            journal.clear()
+            raise
+        _record_session(table, spec, options, command, started, time.perf_counter() - tic, done)
+        table.save(target)
+        journal.clear()
+    return BuildReport(str(target), done, failed, len(jobs) - done, time.perf_counter() - tic, len(recovered))
+
+
+def _run(
+    table: Table, target: Path, journal: Journal, spec: BuildSpec, options: BuildOptions, jobs: list[Any]
+) -> tuple[int, int]:
+    from tqdm import tqdm
+
+    executor = make_executor(options.workers, options.ray, options.threads, options.device)
+    done = failed = 0
+    last_save = time.monotonic()
+    bar = tqdm(
+        total=len(jobs),
+        desc=f"build {target.name}",
+        unit="run",
+        disable=not options.progress,
+        dynamic_ncols=True,
+        smoothing=0.05,
+    )
+    try:
+        for entry in executor.run(jobs, spec):
+            journal.append(entry)
+            apply_entry(table, entry, spec.dataset, spec.budget.epochs)
+            done += 1
+            failed += entry["result"]["status"] != "ok"
+            bar.update(1)
+            bar.set_postfix(failed=failed)
+            if time.monotonic() - last_save >= options.flush_seconds:
+                table.save(target)
+                journal.clear()
+                last_save = time.monotonic()
+    finally:
+        bar.close()
+    return done, failed
+
+
+def _open_or_create(target: Path, spec: BuildSpec, space: Any, data: Any) -> Table:
+    identity = {**spec.identity(), "data_fingerprint": data.fingerprint}
+    if target.exists():
+        table = Table.open(target)
+        have = table.raw.root_attrs.get("build")
+        if have != identity:
+            diff = sorted(
+                k for k in set(identity) | set(have or {}) if (have or {}).get(k) != identity.get(k)
+            )
+            raise BuildError(
+                f"{str(target)!r} was built with different settings ({', '.join(diff)} differ); "
+                "build into a new file, or rerun with the same --space/--dataset/--budget"
+            )
+        return table
+    if not space.enumerable or space.size > 1_000_000:
+        raise BuildError(
+            f"space {space.name} ({space.size} architectures) needs a sample table; "
+            "sample tables are not supported by this builder yet"
+        )
+    table = Table.new(space, space.all_archs(), provenance={})
+    table.raw.root_attrs["build"] = identity
+    table.ensure_dataset(
+        spec.dataset,
+        split_source=data.split_source,
+        description=f"{spec.dataset}, fingerprint {data.fingerprint[:16]}",
+    )
+    table.raw.root_attrs["provenance"] = {
+        "kind": "built",
+        "space": space.name,
+        "dataset": data.describe(),
+        "budget": spec.budget.to_dict(),
+        "order_seed": spec.order_seed,
+        "sessions": [],
+    }
+    return table
+
+
+def _record_session(
+    table: Table, spec: BuildSpec, options: BuildOptions, command: str, started: str, wall: float, runs: int
+) -> None:
+    import h5py
+    import torch
+
+    import tabular
+
+    prov = table.raw.root_attrs.setdefault("provenance", {})
+    prov["software"] = {
+        "nasuite": tabular.__version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "h5py": h5py.__version__,
+    }
+    prov.setdefault("sessions", []).append(
+        {
+            "command": command,
+            "started_utc": started,
+            "finished_utc": _now(),
+            "wall_seconds": round(wall, 1),
+            "runs": runs,
+            "workers": options.workers,
+            "threads_per_worker": options.threads,
+            "executor": "ray" if options.ray else ("inline" if options.workers <= 0 else "local"),
+            "ray": options.ray,
+            "device": options.device or ("cuda" if torch.cuda.is_available() else "cpu"),
+            "host": describe_host(),
+        }
+    )
+    prov["total_wall_seconds"] = round(sum(s["wall_seconds"] for s in prov["sessions"]), 1)

@@ -1,0 +1,237 @@
+"""The table builder on synthetic data: build, resume, extend, kill -9, lock, Ray, bad input."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tabular.budget import get_budget
+from tabular.builder import BuildOptions, BuildSpec, build_table
+from tabular.builder.journal import BuildLock, Journal, journal_path
+from tabular.builder.merge import done_runs
+from tabular.errors import BudgetError, BuildError, DatasetNotFoundError, OutputPathError, UnknownNameError
+from tabular.table import RunStatus, Table
+
+BUDGET = replace(get_budget("tiny"), train_size=400, valid_size=200, epochs=2)
+SPEC = BuildSpec(space="nb201", dataset="synthetic", budget=BUDGET, seeds=1, archs=3)
+INLINE = BuildOptions(workers=0, progress=False)
+
+
+def cli(*args: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "suite",
+        "table",
+        "build",
+        "--space",
+        "nb201",
+        "--dataset",
+        "synthetic",
+        *args,
+    ]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Table]:
+    out = tmp_path_factory.mktemp("build") / "syn.h5"
+    report = build_table(SPEC, out, INLINE, command="pytest")
+    assert report.runs_done == 3 and report.runs_left == 0
+    return out, Table.open(out)
+
+
+def test_build_trains_one_cell_per_class_and_fills_the_others(built: tuple[Path, Table]) -> None:
+    _, table = built
+    status = table.status("synthetic")[:, 0]
+    trained = np.flatnonzero(status == RunStatus.OK)
+    assert np.unique(table.iso_class[trained]).size == 3
+    test = table.metric("synthetic", "test@2")
+    for rep in np.unique(table.iso_class[trained]):
+        members = np.flatnonzero(table.iso_class == rep)
+        assert np.all(test[members] == test[members[0]]) and np.isfinite(test[members[0]])
+    assert {"test@2", "valid@1", "valid@2", "train_seconds@2"} <= set(table.metric_names("synthetic"))
+    assert np.isfinite(table.hardware("params")[trained]).all()
+    assert np.isfinite(table.hardware("latency_ms:cpu_b1")[trained]).all()
+
+
+def test_degenerate_cells_are_chance_not_trained(built: tuple[Path, Table]) -> None:
+    _, table = built
+    rows = np.flatnonzero(table.degenerate)
+    assert rows.size == 341
+    assert (table.status("synthetic")[rows, 0] == RunStatus.CHANCE).all()
+    assert np.allclose(table.metric("synthetic", "test@2")[rows], 10.0)
+    assert (table.metric("synthetic", "train_seconds@2")[rows] == 0).all()
+
+
+def test_provenance_records_how_it_was_built(built: tuple[Path, Table]) -> None:
+    _, table = built
+    prov = table.provenance
+    assert prov["kind"] == "built" and prov["budget"]["name"] == "tiny"
+    session = prov["sessions"][-1]
+    assert session["threads_per_worker"] == 1 and session["runs"] == 3 and session["host"]["cores"]
+    assert {"torch", "numpy", "h5py", "nasuite"} <= set(prov["software"])
+    assert prov["dataset"]["fingerprint"] == table.raw.root_attrs["build"]["data_fingerprint"]
+
+
+def test_resume_after_a_normal_stop_and_extend(tmp_path: Path) -> None:
+    out = tmp_path / "t.h5"
+    first = build_table(SPEC, out, replace(INLINE, max_runs=2))
+    assert (first.runs_done, first.runs_left) == (2, 1)
+    before = Table.open(out).metric("synthetic", "valid@2").copy()
+    again = build_table(SPEC, out, INLINE)
+    assert (again.runs_done, again.runs_left) == (1, 0)
+    table = Table.open(out)
+    kept = np.isfinite(before)
+    assert np.array_equal(table.metric("synthetic", "valid@2")[kept], before[kept])  # not retrained
+    extended = build_table(replace(SPEC, seeds=2, archs=4), out, INLINE)
+    assert extended.runs_done == 4 + 1  # seed 1 of four classes, seed 0 of the new one
+    done = done_runs(Table.open(out), "synthetic")
+    assert len(done) == 8 and {s for _, s in done} == {0, 1}
+
+
+def test_same_seed_same_table_values(built: tuple[Path, Table], tmp_path: Path) -> None:
+    _, table = built
+    other = tmp_path / "again.h5"
+    build_table(SPEC, other, INLINE)
+    again = Table.open(other)
+    np.testing.assert_array_equal(again.metric("synthetic", "valid@1"), table.metric("synthetic", "valid@1"))
+
+
+def test_lock_refuses_a_second_builder(tmp_path: Path) -> None:
+    out = tmp_path / "t.h5"
+    with BuildLock(out), pytest.raises(BuildError, match="another builder"):
+        build_table(SPEC, out, INLINE)
+
+
+def test_mismatched_settings_refused(built: tuple[Path, Table], tmp_path: Path) -> None:
+    path, _ = built
+    copy = tmp_path / "copy.h5"
+    copy.write_bytes(path.read_bytes())
+    with pytest.raises(BuildError, match="budget"):
+        build_table(replace(SPEC, budget=replace(BUDGET, epochs=3)), copy, INLINE)
+
+
+def test_journal_replay_recovers_runs_and_ignores_a_torn_line(tmp_path: Path) -> None:
+    out = tmp_path / "t.h5"
+    build_table(SPEC, out, replace(INLINE, max_runs=1))
+    from tabular.builder.plan import Job, class_order
+    from tabular.builder.worker import run_job
+    from tabular.spaces import NB201Space
+
+    journal = Journal(journal_path(out))
+    done = done_runs(Table.open(out), "synthetic")
+    order = class_order(NB201Space(), SPEC.order_seed, None)
+    todo = [int(i) for i in order[:1] if (int(i), 0) not in done]
+    assert todo == [] and len(done) == 1  # max_runs=1 trained the first class in build order
+    todo = [int(order[1])]
+    entry = run_job(Job(todo[0], 0), SPEC, "cpu")
+    journal.append(entry)
+    with open(journal.path, "a") as fh:
+        fh.write('{"sha": "torn')
+    report = build_table(replace(SPEC, archs=2), out, INLINE)
+    assert report.recovered_from_journal == 1 and report.runs_done == 0
+    assert (todo[0], 0) in done_runs(Table.open(out), "synthetic")
+
+
+def _wait_for(path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _kill_and_check(out: Path, delay: float) -> None:
+    args = cli(
+        "--budget",
+        "tiny",
+        "--epochs",
+        "2",
+        "--train-size",
+        "400",
+        "--valid-size",
+        "200",
+        "--archs",
+        "6",
+        "--workers",
+        "1",
+        "--flush-seconds",
+        "0",
+        "--no-progress",
+        "--out",
+        str(out),
+    )
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(out, 120)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    table = Table.open(out)  # opens, checksum holds
+    finished = done_runs(table, "synthetic") | {
+        (e["index"], e["seed"]) for e in Journal(journal_path(out)).read()
+    }
+    report = build_table(replace(SPEC, archs=6), out, INLINE)
+    assert report.runs_done == 6 - len(finished)  # nothing finished was lost or retrained
+    assert len(done_runs(Table.open(out), "synthetic")) == 6
+
+
+def test_kill_minus_9_then_resume(tmp_path: Path) -> None:
+    _kill_and_check(tmp_path / "k.h5", delay=float(np.random.default_rng().uniform(0.5, 3.0)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attempt", range(4))
+def test_kill_minus_9_at_random_moments(tmp_path: Path, attempt: int) -> None:
+    _kill_and_check(
+        tmp_path / f"k{attempt}.h5", delay=float(np.random.default_rng(attempt).uniform(0.0, 6.0))
+    )
+
+
+@pytest.mark.slow
+def test_build_through_a_local_ray_cluster(tmp_path: Path) -> None:
+    out = tmp_path / "ray.h5"
+    report = build_table(replace(SPEC, archs=2), out, BuildOptions(workers=2, ray="local", progress=False))
+    assert report.runs_done == 2
+    table = Table.open(out)
+    assert table.provenance["sessions"][-1]["executor"] == "ray"
+    assert len(done_runs(table, "synthetic")) == 2
+
+
+def test_local_process_pool(tmp_path: Path) -> None:
+    report = build_table(
+        replace(SPEC, archs=2), tmp_path / "pool.h5", BuildOptions(workers=2, progress=False)
+    )
+    assert report.runs_done == 2 and report.runs_failed == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--space", "nb999", "--budget", "tiny"], "unknown search space 'nb999'"),
+        (["--budget", "huge"], "unknown budget preset 'huge'"),
+        (["--archs", "-3", "--budget", "tiny"], "--archs must be"),
+    ],
+)
+def test_bad_cli_input_is_a_typed_error(tmp_path: Path, args: list[str], error: str) -> None:
+    out = tmp_path / "x.h5"
+    proc = subprocess.run([*cli(*args), "--out", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 2 and error in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_inputs_in_python(tmp_path: Path) -> None:
+    out = tmp_path / "x.h5"
+    with pytest.raises(UnknownNameError, match="imagenet-1k"):
+        build_table(replace(SPEC, dataset="imagenet-1k"), out, INLINE)
+    with pytest.raises(DatasetNotFoundError, match="apt-get install dataset-fashion-mnist"):
+        build_table(replace(SPEC, dataset="fashion-mnist", data_root=str(tmp_path / "nope")), out, INLINE)
+    with pytest.raises(BudgetError, match="epochs"):
+        build_table(replace(SPEC, budget=replace(BUDGET, epochs=0)), out, INLINE)
+    with pytest.raises(OutputPathError):
+        build_table(SPEC, Path("/sys") / "x.h5", INLINE)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,83 @@
+"""Training under a fixed budget: real torch on the synthetic dataset (seconds)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from tabular.budget import PRESETS, TrainBudget, get_budget
+from tabular.data import DataConfig, load_data
+from tabular.errors import BudgetError, UnknownNameError
+from tabular.spaces import NB201Space
+from tabular.training import TrainResult, train_cell
+
+SPACE = NB201Space()
+GOOD = "|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+BUDGET = replace(get_budget("tiny"), epochs=2, train_size=2000, valid_size=500)
+
+
+@pytest.fixture(scope="module")
+def data():  # type: ignore[no-untyped-def]
+    return load_data(DataConfig(name="synthetic", resolution=16, train_size=2000, valid_size=500))
+
+
+def test_train_records_every_epoch(data) -> None:  # type: ignore[no-untyped-def]
+    result = train_cell(SPACE, GOOD, data, BUDGET, seed=0, device="cpu")
+    assert result.ok and result.arch == GOOD and len(result.epochs) == 2
+    last = result.epochs[-1]
+    assert last.valid_acc > 100 / data.num_classes + 10  # it learned something
+    assert math.isnan(result.epochs[0].test_acc) and not math.isnan(
+        last.test_acc
+    )  # test after the last epoch
+    assert all(e.train_seconds > 0 for e in result.epochs)
+    assert TrainResult.from_dict(result.to_dict()) == result
+
+
+def test_same_seed_same_curves_on_cpu(data) -> None:  # type: ignore[no-untyped-def]
+    a = train_cell(SPACE, GOOD, data, BUDGET, seed=3, device="cpu")
+    b = train_cell(SPACE, GOOD, data, BUDGET, seed=3, device="cpu")
+    c = train_cell(SPACE, GOOD, data, BUDGET, seed=4, device="cpu")
+    key = [(e.train_loss, e.valid_acc, e.test_acc) for e in a.epochs]
+    assert key == [(e.train_loss, e.valid_acc, e.test_acc) for e in b.epochs]
+    assert key != [(e.train_loss, e.valid_acc, e.test_acc) for e in c.epochs]
+
+
+def test_global_rng_is_left_alone(data) -> None:  # type: ignore[no-untyped-def]
+    import torch
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    train_cell(SPACE, GOOD, data, BUDGET, seed=0, device="cpu")
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_diverging_run_is_recorded_as_failed(data) -> None:  # type: ignore[no-untyped-def]
+    wild = replace(BUDGET, name="wild", lr=1e12, weight_decay=0.0)
+    result = train_cell(SPACE, GOOD, data, wild, seed=0, device="cpu")
+    assert result.status == "failed"
+    assert "nan" in result.reason or "inf" in result.reason
+    assert all(math.isfinite(e.train_loss) for e in result.epochs)  # nothing made up
+
+
+def test_augmentation_runs(data) -> None:  # type: ignore[no-untyped-def]
+    result = train_cell(SPACE, GOOD, data, replace(BUDGET, augment=True, epochs=1), seed=0, device="cpu")
+    assert result.ok
+
+
+def test_budget_validation() -> None:
+    with pytest.raises(BudgetError, match="epochs must be an int >= 1, got 0"):
+        TrainBudget(name="zero", epochs=0)
+    with pytest.raises(BudgetError, match="lr"):
+        TrainBudget(name="neg", epochs=1, lr=-1)
+    with pytest.raises(UnknownNameError, match="tiny"):
+        get_budget("huge")
+    assert {"tiny", "small", "nb201"} <= set(PRESETS)
+    assert TrainBudget.from_dict(PRESETS["small"].to_dict()) == PRESETS["small"]
+
+
+def test_resolution_mismatch(data) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(BudgetError, match="16px"):
+        train_cell(SPACE, GOOD, data, replace(BUDGET, resolution=32), seed=0, device="cpu")
