@@ -77,6 +77,7 @@ def build_table(
         for entry in recovered:
             apply_entry(table, entry, spec.dataset, spec.budget.epochs)
         mark_degenerate(table, spec.dataset, range(spec.seeds), spec.budget.epochs, data.num_classes)
+        session = _start_session(table, options, command, started)
         table.save(target)
         journal.clear()
         jobs = plan_jobs(
@@ -84,19 +85,25 @@ def build_table(
         )
         todo = jobs if options.max_runs is None else jobs[: options.max_runs]
         try:
-            done, failed = _run(table, target, journal, spec, options, todo)
+            done, failed = _run(table, target, journal, spec, options, todo, session)
         except KeyboardInterrupt:  # keep what finished; the journal already has it
             table.save(target)
             journal.clear()
             raise
-        _record_session(table, spec, options, command, started, time.perf_counter() - tic, done)
+        _update_session(table, session, done, finished=True)
         table.save(target)
         journal.clear()
     return BuildReport(str(target), done, failed, len(jobs) - done, time.perf_counter() - tic, len(recovered))
 
 
 def _run(
-    table: Table, target: Path, journal: Journal, spec: BuildSpec, options: BuildOptions, jobs: list[Any]
+    table: Table,
+    target: Path,
+    journal: Journal,
+    spec: BuildSpec,
+    options: BuildOptions,
+    jobs: list[Any],
+    session: dict[str, Any],
 ) -> tuple[int, int]:
     from tqdm import tqdm
 
@@ -120,6 +127,7 @@ def _run(
             bar.update(1)
             bar.set_postfix(failed=failed)
             if time.monotonic() - last_save >= options.flush_seconds:
+                _update_session(table, session, done)
                 table.save(target)
                 journal.clear()
                 last_save = time.monotonic()
@@ -165,9 +173,8 @@ def _open_or_create(target: Path, spec: BuildSpec, space: Any, data: Any) -> Tab
     return table
 
 
-def _record_session(
-    table: Table, spec: BuildSpec, options: BuildOptions, command: str, started: str, wall: float, runs: int
-) -> None:
+def _start_session(table: Table, options: BuildOptions, command: str, started: str) -> dict[str, Any]:
+    """Add this sitting to the provenance now, so a killed build still says how it ran."""
     import h5py
     import torch
 
@@ -181,19 +188,29 @@ def _record_session(
         "numpy": np.__version__,
         "h5py": h5py.__version__,
     }
-    prov.setdefault("sessions", []).append(
-        {
-            "command": command,
-            "started_utc": started,
-            "finished_utc": _now(),
-            "wall_seconds": round(wall, 1),
-            "runs": runs,
-            "workers": options.workers,
-            "threads_per_worker": options.threads,
-            "executor": "ray" if options.ray else ("inline" if options.workers <= 0 else "local"),
-            "ray": options.ray,
-            "device": options.device or ("cuda" if torch.cuda.is_available() else "cpu"),
-            "host": describe_host(),
-        }
-    )
-    prov["total_wall_seconds"] = round(sum(s["wall_seconds"] for s in prov["sessions"]), 1)
+    session: dict[str, Any] = {
+        "command": command,
+        "started_utc": started,
+        "finished_utc": None,
+        "wall_seconds": 0.0,
+        "runs": 0,
+        "workers": options.workers,
+        "threads_per_worker": options.threads,
+        "executor": "ray" if options.ray else ("inline" if options.workers <= 0 else "local"),
+        "ray": options.ray,
+        "device": options.device or ("cuda" if torch.cuda.is_available() else "cpu"),
+        "host": describe_host(),
+        "started_unix": time.time(),
+    }
+    prov.setdefault("sessions", []).append(session)
+    _update_session(table, session, 0)
+    return session
+
+
+def _update_session(table: Table, session: dict[str, Any], runs: int, finished: bool = False) -> None:
+    session["runs"] = runs
+    session["wall_seconds"] = round(time.time() - session["started_unix"], 1)
+    if finished:
+        session["finished_utc"] = _now()
+    prov = table.raw.root_attrs["provenance"]
+    prov["total_wall_seconds"] = round(sum(s.get("wall_seconds", 0.0) for s in prov["sessions"]), 1)

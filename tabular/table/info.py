@@ -30,7 +30,23 @@ def table_info(table: Table, path: object = None) -> dict[str, Any]:
         "zero_cost": {d: table.zero_cost_names(d) for d in table.datasets if table.zero_cost_names(d)}
         | {d: table.zero_cost_names(d) for d in _zero_cost_datasets(table) if d not in table.datasets},
         "curves": table.curve_groups(),
+        "build": _build_summary(table),
         "provenance": table.provenance,
+    }
+
+
+def _build_summary(table: Table) -> dict[str, Any] | None:
+    prov = table.provenance
+    if prov.get("kind") != "built":
+        return None
+    sessions = prov.get("sessions", [])
+    return {
+        "budget": prov.get("budget", {}).get("name"),
+        "budget_settings": prov.get("budget"),
+        "dataset_fingerprint": prov.get("dataset", {}).get("fingerprint"),
+        "sessions": len(sessions),
+        "total_wall_seconds": prov.get("total_wall_seconds"),
+        "commands": sorted({s.get("command", "") for s in sessions}),
     }
 
 
@@ -50,6 +66,10 @@ def _dataset_info(table: Table, dataset: str) -> dict[str, Any]:
         "metrics": metrics,
         "coverage": {m: int(np.isfinite(table.metric(dataset, m)).sum()) for m in metrics},
         "runs": {s.name.lower(): int((status == s).sum()) for s in RunStatus if (status == s).any()},
+        "classes_trained": {
+            str(seed): int(np.unique(table.iso_class[status[:, i] == RunStatus.OK]).size)
+            for i, seed in enumerate(table.seeds(dataset))
+        },
         "optimum": {},
     }
     for name in metrics:
@@ -58,9 +78,21 @@ def _dataset_info(table: Table, dataset: str) -> dict[str, Any]:
             info["optimum"][name] = {
                 "value": round(best, 4),
                 **_arch_ids(table, rows[0]),
-                "ties": [_arch_ids(table, r) for r in rows[1:]],
+                "class_size": int((table.iso_class == table.iso_class[rows[0]]).sum()),
+                # isomorphic cells share values by construction; list only other classes
+                "ties": [_arch_ids(table, r) for r in _one_per_class(table, rows)[1:]],
             }
     return info
+
+
+def _one_per_class(table: Table, rows: list[int]) -> list[int]:
+    seen: set[int] = set()
+    out = []
+    for row in rows:
+        if int(table.iso_class[row]) not in seen:
+            seen.add(int(table.iso_class[row]))
+            out.append(row)
+    return out
 
 
 def _hardware_info(table: Table, name: str) -> dict[str, Any]:
@@ -129,7 +161,9 @@ def format_info(info: dict[str, Any]) -> str:
     ]
     for name, d in info["datasets"].items():
         lines.append(f"\n{name}: seeds {d['seeds']}, epochs {d['epochs']}, splits {d['split_source']}")
-        sparse = [m for m in d["optimum"] if d["coverage"][m] < info["rows"] // 10]
+        sparse = [m for m in d["optimum"] if d["coverage"][m] <= 10]
+        if d["classes_trained"]:
+            lines.append(f"  runs {d['runs']}; classes trained per seed {d['classes_trained']}")
         for metric, opt in d["optimum"].items():
             if metric in sparse:
                 continue
@@ -143,6 +177,10 @@ def format_info(info: dict[str, Any]) -> str:
             lines.append(
                 f"  ({len(sparse)} more accuracy metrics cover under 10% of rows: {', '.join(sparse)})"
             )
+    if info.get("build"):
+        b = info["build"]
+        lines.append(f"\nbuilt with budget {b['budget']} in {b['sessions']} session(s), "
+                     f"{b['total_wall_seconds']} s of wall time")
     if info["hardware"]:
         lines.append(f"\nhardware: {', '.join(info['hardware'])}")
     for d, names in info["zero_cost"].items():

@@ -117,6 +117,7 @@ def write_raw(raw: RawTable, path: str | os.PathLike[str], compression: str | No
             f.attrs["manifest"] = json.dumps(manifest, default=_json_default)
         with open(tmp_name, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; a table is a normal file
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -143,6 +144,12 @@ def _write_array(f: Any, apath: str, array: np.ndarray, compression: str | None)
 
 
 COO_SUFFIX = ".coo_index"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_dir(folder: Path) -> None:
