@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from tabular.table.schema import SEED_MEAN, RunStatus, parse_metric
+from tabular.table.stats import accuracy_spread, seed_agreement
 from tabular.table.table import Table
 
 ACCURACY_QUANTITIES = ("test", "valid", "train")
@@ -72,6 +73,12 @@ def _dataset_info(table: Table, dataset: str) -> dict[str, Any]:
         },
         "optimum": {},
     }
+    final = _final_accuracy(table, dataset, metrics)
+    if final and len(table.seeds(dataset)) >= 2 and (status == RunStatus.OK).any():
+        seeds = tuple(s for s in table.seeds(dataset) if s >= 0)[:2]
+        if len(seeds) == 2:
+            info["seed_agreement"] = seed_agreement(table, dataset, final, (seeds[0], seeds[1]))
+        info["spread"] = {final: accuracy_spread(table, dataset, final)}
     for name in metrics:
         if parse_metric(name).quantity in ACCURACY_QUANTITIES:
             rows, best = table.optima(dataset, name)
@@ -83,6 +90,12 @@ def _dataset_info(table: Table, dataset: str) -> dict[str, Any]:
                 "ties": [_arch_ids(table, r) for r in _one_per_class(table, rows)[1:]],
             }
     return info
+
+
+def _final_accuracy(table: Table, dataset: str, metrics: list[str]) -> str | None:
+    """The test accuracy at the last epoch the table has, e.g. ``test@2``."""
+    tests = [m for m in metrics if parse_metric(m).quantity == "test"]
+    return max(tests, key=lambda m: parse_metric(m).epoch) if tests else None
 
 
 def _one_per_class(table: Table, rows: list[int]) -> list[int]:
@@ -162,6 +175,13 @@ def format_info(info: dict[str, Any]) -> str:
     for name, d in info["datasets"].items():
         lines.append(f"\n{name}: seeds {d['seeds']}, epochs {d['epochs']}, splits {d['split_source']}")
         sparse = [m for m in d["optimum"] if d["coverage"][m] <= 10]
+        if d.get("seed_agreement", {}).get("classes"):
+            a = d["seed_agreement"]
+            lines.append(
+                f"  seed {a['seeds'][0]} vs {a['seeds'][1]} on {a['metric']} over {a['classes']} classes: "
+                f"Kendall {a.get('kendall_tau', float('nan')):.3f}, "
+                f"Spearman {a.get('spearman_rho', float('nan')):.3f}"
+            )
         if d["classes_trained"]:
             lines.append(f"  runs {d['runs']}; classes trained per seed {d['classes_trained']}")
         for metric, opt in d["optimum"].items():
@@ -179,8 +199,10 @@ def format_info(info: dict[str, Any]) -> str:
             )
     if info.get("build"):
         b = info["build"]
-        lines.append(f"\nbuilt with budget {b['budget']} in {b['sessions']} session(s), "
-                     f"{b['total_wall_seconds']} s of wall time")
+        lines.append(
+            f"\nbuilt with budget {b['budget']} in {b['sessions']} session(s), "
+            f"{b['total_wall_seconds']} s of wall time"
+        )
     if info["hardware"]:
         lines.append(f"\nhardware: {', '.join(info['hardware'])}")
     for d, names in info["zero_cost"].items():

@@ -18,6 +18,7 @@ from tabular.builder.journal import BuildLock, Journal, journal_path
 from tabular.builder.merge import done_runs
 from tabular.errors import BudgetError, BuildError, DatasetNotFoundError, OutputPathError, UnknownNameError
 from tabular.table import RunStatus, Table
+from tabular.table.stats import accuracy_spread, class_rows, seed_agreement
 
 BUDGET = replace(get_budget("tiny"), train_size=400, valid_size=200, epochs=2)
 SPEC = BuildSpec(space="nb201", dataset="synthetic", budget=BUDGET, seeds=1, archs=3)
@@ -92,8 +93,17 @@ def test_resume_after_a_normal_stop_and_extend(tmp_path: Path) -> None:
     assert np.array_equal(table.metric("synthetic", "valid@2")[kept], before[kept])  # not retrained
     extended = build_table(replace(SPEC, seeds=2, archs=4), out, INLINE)
     assert extended.runs_done == 4 + 1  # seed 1 of four classes, seed 0 of the new one
-    done = done_runs(Table.open(out), "synthetic")
+    table = Table.open(out)
+    done = done_runs(table, "synthetic")
     assert len(done) == 8 and {s for _, s in done} == {0, 1}
+    agreement = seed_agreement(table, "synthetic", "test@2")
+    assert agreement["classes"] == 4 and -1 <= agreement["kendall_tau"] <= 1
+    a, b = (
+        table.metric("synthetic", "test@2", seed=s, rows=class_rows(table, "synthetic", (0, 1)))
+        for s in (0, 1)
+    )
+    assert agreement["pearson_r"] == pytest.approx(np.corrcoef(a, b)[0, 1])
+    assert accuracy_spread(table, "synthetic", "test@2")["classes"] == 4
 
 
 def test_same_seed_same_table_values(built: tuple[Path, Table], tmp_path: Path) -> None:

@@ -1,0 +1,63 @@
+"""How repeatable a table is: seed-to-seed rank agreement and the spread of accuracies.
+
+The seed-to-seed Kendall tau is the noise ceiling of any predictor or search on the table
+(NAS-Bench-301, Siems et al. 2020, report the same quantity for their surrogates).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tabular.table.schema import RunStatus
+from tabular.table.table import Table
+
+
+def class_rows(table: Table, dataset: str, seeds: tuple[int, ...]) -> np.ndarray:
+    """One row per isomorphism class that was trained (status OK) for every seed in ``seeds``."""
+    status = table.status(dataset)
+    cols = [table.seeds(dataset).index(s) for s in seeds]
+    ok = np.all(status[:, cols] == RunStatus.OK, axis=1) & ~table.degenerate
+    _, first = np.unique(table.iso_class[ok], return_index=True)
+    return np.flatnonzero(ok)[first]
+
+
+def seed_agreement(
+    table: Table, dataset: str, metric: str, seeds: tuple[int, int] = (0, 1)
+) -> dict[str, Any]:
+    """Kendall tau, Spearman rho and Pearson r of ``metric`` between two seeds over shared classes."""
+    from scipy import stats
+
+    if not set(seeds) <= set(table.seeds(dataset)):
+        return {"classes": 0, "seeds": list(seeds)}
+    rows = class_rows(table, dataset, seeds)
+    a = table.metric(dataset, metric, seed=seeds[0], rows=rows)
+    b = table.metric(dataset, metric, seed=seeds[1], rows=rows)
+    keep = np.isfinite(a) & np.isfinite(b)
+    a, b = a[keep], b[keep]
+    out: dict[str, Any] = {"metric": metric, "seeds": list(seeds), "classes": int(a.size)}
+    if a.size >= 3:
+        out.update(
+            kendall_tau=float(stats.kendalltau(a, b).statistic),
+            spearman_rho=float(stats.spearmanr(a, b).statistic),
+            pearson_r=float(np.corrcoef(a, b)[0, 1]),
+            mean_abs_diff=float(np.mean(np.abs(a - b))),
+        )
+    return out
+
+
+def accuracy_spread(table: Table, dataset: str, metric: str) -> dict[str, Any]:
+    """Min / median / max of ``metric`` over trained, non-degenerate classes (seed mean)."""
+    ok = (table.status(dataset) == RunStatus.OK).any(axis=1) & ~table.degenerate
+    _, first = np.unique(table.iso_class[ok], return_index=True)
+    values = table.metric(dataset, metric, rows=np.flatnonzero(ok)[first])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return {"classes": 0}
+    return {
+        "classes": int(values.size),
+        "min": float(values.min()),
+        "median": float(np.median(values)),
+        "max": float(values.max()),
+    }
