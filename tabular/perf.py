@@ -25,7 +25,9 @@ class CpuPeak:
 
 
 def _cpuinfo() -> tuple[str, float | None, set[str]]:
-    model, mhz, flags = "unknown", None, set()
+    model: str = "unknown"
+    mhz: float | None = None
+    flags: set[str] = set()
     try:
         with open("/proc/cpuinfo") as fh:
             for line in fh:
@@ -82,19 +84,12 @@ def training_throughput(space: Any, arch: Any, data: Any, budget: Any, seed: int
 
     from tabular.hardware import count_flops
     from tabular.models import build_network
-    from tabular.models.nb201 import NetworkConfig
-    from tabular.training import train_cell
+    from tabular.training import network_config, train_cell
 
     result = train_cell(space, arch, data, budget, seed, device="cpu")
     n_train = min(budget.train_size or data.x_train.shape[0], data.x_train.shape[0])
     seconds = sum(e.train_seconds for e in result.epochs)
-    config = NetworkConfig(
-        channels=budget.channels,
-        cells_per_stage=budget.cells_per_stage,
-        in_channels=data.in_channels,
-        num_classes=data.num_classes,
-        resolution=data.resolution,
-    )
+    config = network_config(budget, data)
     forward = count_flops(build_network(space, arch, config), config.input_shape)
     images_per_second = n_train * len(result.epochs) / seconds
     return {

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import torch
 
     from tabular.data import DataSplits
+    from tabular.models.nb201 import NetworkConfig
 
 NAN = float("nan")
 
@@ -70,6 +71,19 @@ class TrainResult:
         return cls(**{**data, "epochs": records})
 
 
+def network_config(budget: TrainBudget, data: DataSplits) -> NetworkConfig:
+    """The network a budget trains on a dataset (channels and cells from the budget, shape from the data)."""
+    from tabular.models.nb201 import NetworkConfig
+
+    return NetworkConfig(
+        channels=budget.channels,
+        cells_per_stage=budget.cells_per_stage,
+        in_channels=data.in_channels,
+        num_classes=data.num_classes,
+        resolution=data.resolution,
+    )
+
+
 def pick_device(device: str | None = None) -> torch.device:
     """``device`` if given, else the first CUDA GPU when one is present, else the CPU."""
     import torch
@@ -95,7 +109,6 @@ def train_cell(
     import torch
 
     from tabular.models import build_network
-    from tabular.models.nb201 import NetworkConfig
 
     arch_tuple = space.from_str(arch) if isinstance(arch, str) else space.validate(arch)
     if data.resolution != budget.resolution:
@@ -103,13 +116,7 @@ def train_cell(
             f"data are {data.resolution}px but budget {budget.name!r} wants {budget.resolution}px"
         )
     dev = pick_device(device)
-    config = NetworkConfig(
-        channels=budget.channels,
-        cells_per_stage=budget.cells_per_stage,
-        in_channels=data.in_channels,
-        num_classes=data.num_classes,
-        resolution=data.resolution,
-    )
+    config = network_config(budget, data)
     start = time.perf_counter()
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
         torch.manual_seed(seed)

@@ -85,15 +85,9 @@ def measure_members(space: Any, index: int, spec: BuildSpec, data: Any) -> dict[
 
     from tabular.hardware import latency_ms, measure
     from tabular.models import build_network
-    from tabular.models.nb201 import NetworkConfig
+    from tabular.training import network_config
 
-    config = NetworkConfig(
-        channels=spec.budget.channels,
-        cells_per_stage=spec.budget.cells_per_stage,
-        in_channels=data.in_channels,
-        num_classes=data.num_classes,
-        resolution=data.resolution,
-    )
+    config = network_config(spec.budget, data)
     threads = torch.get_num_threads()
     out: dict[str, dict[str, Any]] = {}
     for member in class_members(space, index):
