@@ -45,13 +45,14 @@ class LocalExecutor:
 
     def run(self, jobs: Sequence[Job], spec: BuildSpec) -> Iterator[dict[str, Any]]:
         import multiprocessing
+        import os
         from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
         context = multiprocessing.get_context("spawn")
         pending = list(jobs)
         running: set[Future[dict[str, Any]]] = set()
         with ProcessPoolExecutor(
-            self.workers, mp_context=context, initializer=init_worker, initargs=(self.threads,)
+            self.workers, mp_context=context, initializer=init_worker, initargs=(self.threads, os.getpid())
         ) as pool:
             try:
                 while pending or running:

@@ -15,10 +15,26 @@ _DATA_CACHE: dict[tuple[Any, ...], Any] = {}
 LATENCY_BATCH = 64
 
 
-def init_worker(threads: int) -> None:
+def init_worker(threads: int, parent_pid: int | None = None) -> None:
+    _die_with_parent(parent_pid)
     import torch
 
     torch.set_num_threads(threads)
+
+
+def _die_with_parent(parent_pid: int | None) -> None:
+    """Ask Linux to SIGKILL this worker when the builder dies, so a killed build leaves no orphans."""
+    import ctypes
+    import os
+    import signal
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: an orphan finishes its run, then fails on the pipe
+        return
+    if parent_pid is not None and os.getppid() != parent_pid:  # the builder died while we started
+        os._exit(1)
 
 
 def load_build_data(spec: BuildSpec) -> Any:

@@ -156,6 +156,21 @@ def _wait_for(path: Path, timeout: float) -> None:
         time.sleep(0.1)
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(c) for c in task.read_text().split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def _kill_and_check(out: Path, delay: float) -> None:
     args = cli(
         "--budget",
@@ -179,8 +194,13 @@ def _kill_and_check(out: Path, delay: float) -> None:
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_for(out, 120)
     time.sleep(delay)
+    children = _children(proc.pid)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [c for c in children if _alive(c)], "worker processes outlived the killed builder"
     table = Table.open(out)  # opens, checksum holds
     finished = done_runs(table, "synthetic") | {
         (e["index"], e["seed"]) for e in Journal(journal_path(out)).read()
