@@ -16,7 +16,7 @@ from tabular.errors import NasuiteError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from suite.commands import table_cmd
+    from suite.commands import proxies_cmd, surrogate_cmd, table_cmd
 
     parser = argparse.ArgumentParser(
         prog="nasuite",
@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     table_cmd.add_parser(sub)
+    proxies_cmd.add_parser(sub)
+    surrogate_cmd.add_parser(sub)
     return parser
 
 

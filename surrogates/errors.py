@@ -63,3 +63,7 @@ class EncodingError(SurrogateError, ValueError):
 
 class ModelFileError(SurrogateError, ValueError):
     """A saved predictor directory that is missing, malformed or holds another predictor."""
+
+
+class EvaluationSettingsError(SurrogateError, ValueError):
+    """Evaluation settings that cannot work (a train fraction outside (0, 1), ...)."""

@@ -144,6 +144,8 @@ def noise_ceiling(table: Any, dataset: str, metric: str, seeds: tuple[int, int])
     from tabular.table.stats import class_rows
 
     rows = class_rows(table, dataset, seeds)
+    if rows.size < 3:
+        return {"dataset": dataset, "metric": metric, "seeds": list(seeds), "classes": int(rows.size)}
     a = table.metric(dataset, metric, seed=seeds[0], rows=rows)
     b = table.metric(dataset, metric, seed=seeds[1], rows=rows)
     return {
