@@ -56,6 +56,8 @@ def pearson_r(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Coefficient of determination of ``y_pred`` as a prediction of ``y_true`` (can be negative)."""
     a, b = _finite_pairs(y_true, y_pred)
+    if a.size < 2:
+        return float("nan")
     total = float(((a - a.mean()) ** 2).sum())
     return 1.0 - float(((a - b) ** 2).sum()) / total if total > 0 else float("nan")
 

@@ -19,14 +19,22 @@ from tabular.errors import UnknownMetricError
 from tabular.table import RunStatus, Table
 
 
-def evaluation_rows(table: Table, dataset: str, metric: str, per_class: bool | None = None) -> np.ndarray:
-    """Rows with a finite target, one per isomorphism class on built tables (see module doc)."""
+def evaluation_rows(
+    table: Table, dataset: str, metric: str, per_class: bool | None = None, include_degenerate: bool = False
+) -> np.ndarray:
+    """Rows with a finite target, one per isomorphism class on built tables (see module doc).
+
+    Degenerate cells (chance accuracy by construction) are left out of evaluations, where
+    they would flatter every predictor, unless ``include_degenerate`` (a surrogate that must
+    answer for the whole space needs them).
+    """
     values = table.metric(dataset, metric)
-    usable = np.isfinite(values) & ~table.degenerate
+    usable = np.isfinite(values) & (include_degenerate | ~table.degenerate)
     if per_class is None:
         per_class = table.provenance.get("kind") == "built"
     if per_class:
-        usable &= (table.status(dataset) == RunStatus.OK).any(axis=1)
+        status = table.status(dataset)
+        usable &= ((status == RunStatus.OK) | (status == RunStatus.CHANCE)).any(axis=1)
         _, first = np.unique(table.iso_class[usable], return_index=True)
         return np.flatnonzero(usable)[first]
     return np.flatnonzero(usable)

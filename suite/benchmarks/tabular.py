@@ -1,0 +1,69 @@
+"""``TabularBenchmark``: answer queries from a table (imported or built), in microseconds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from suite.benchmarks.base import Objective, Observation, check_fidelity
+from tabular.errors import UnknownMetricError, UnknownNameError
+from tabular.table import SEED_MEAN, Table, parse_metric
+
+
+class TabularBenchmark:
+    """Queries of ``dataset`` in ``table``; ``search`` is the quantity strategies see.
+
+    ``fidelities`` are the epochs at which the table has the search quantity, e.g. (1, 2) for
+    a table built with a 2-epoch budget, or (12, 200) for NB201, where the two come from
+    different runs (a 12-epoch and a 200-epoch schedule). ``seed=None`` returns the seed mean;
+    a seed returns that training run where the table has it.
+    """
+
+    def __init__(self, table: Table, dataset: str, search: str = "valid") -> None:
+        if dataset not in table.datasets:
+            table.seeds(dataset)  # raises UnknownDatasetError listing the datasets
+        if search not in table.quantities(dataset):
+            raise UnknownMetricError(search, table.quantities(dataset), where=f"{dataset} quantities")
+        self.table = table
+        self.space = table.space
+        self.dataset = dataset
+        self.search = search
+        self.objectives = (Objective(search),)
+        names = table.metric_names(dataset)
+        self._fidelities = tuple(
+            sorted(parse_metric(n).epoch for n in names if parse_metric(n).quantity == search)
+        )
+        if not self._fidelities:
+            raise UnknownMetricError(f"{search}@<epoch>", names, where=dataset)
+        self._quantities = table.quantities(dataset)
+        self._names = set(names)  # metric_names scans the arrays: do it once
+        self._hardware = table.hardware_names()
+
+    @property
+    def fidelities(self) -> tuple[int, ...]:
+        return self._fidelities
+
+    def query(self, arch: Sequence[int], fidelity: int | None = None, seed: int | None = None) -> Observation:
+        epoch = check_fidelity(self._fidelities, fidelity)
+        arch_tuple = self.space.validate(arch)
+        row = self.table.row(self.space.index(arch_tuple))
+        if seed is not None and seed not in self.table.seeds(self.dataset):
+            known = [str(s) for s in self.table.seeds(self.dataset) if s != SEED_MEAN]
+            raise UnknownNameError(f"seed of {self.dataset}", seed, known)
+        metrics = {}
+        for quantity in self._quantities:
+            name = f"{quantity}@{epoch}"
+            if name in self._names:
+                metrics[quantity] = float(self.table.metric(self.dataset, name, seed=seed)[row])
+        seconds = metrics.pop("train_seconds", float("nan"))
+        hardware = {h: float(self.table.hardware(h)[row]) for h in self._hardware}
+        return Observation(
+            arch=arch_tuple,
+            fidelity=epoch,
+            seed=seed,
+            metrics=metrics,
+            train_seconds=seconds,
+            hardware={k: v for k, v in hardware.items() if np.isfinite(v)},
+            source=f"table {self.table.raw.path}",
+        )
