@@ -34,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result = args.handler(args)
+    except KeyboardInterrupt:
+        print("nasuite: interrupted; finished work is saved, rerun the same command to resume", file=sys.stderr)
+        return 130
     except NasuiteError as exc:
         print(f"nasuite: error: {exc}", file=sys.stderr)
         if getattr(args, "json", False):
