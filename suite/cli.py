@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = args.handler(args)
     except KeyboardInterrupt:
-        print("nasuite: interrupted; finished work is saved, rerun the same command to resume", file=sys.stderr)
+        print("nasuite: interrupted; finished work is saved; rerun the command to resume", file=sys.stderr)
         return 130
     except NasuiteError as exc:
         print(f"nasuite: error: {exc}", file=sys.stderr)
