@@ -15,10 +15,11 @@ from tabular.table.table import Table
 
 
 def class_rows(table: Table, dataset: str, seeds: tuple[int, ...]) -> np.ndarray:
-    """One row per isomorphism class that was trained (status OK) for every seed in ``seeds``."""
+    """One row per isomorphism class measured (trained or imported) for every seed in ``seeds``."""
     status = table.status(dataset)
     cols = [table.seeds(dataset).index(s) for s in seeds]
-    ok = np.all(status[:, cols] == RunStatus.OK, axis=1) & ~table.degenerate
+    measured = (status[:, cols] == RunStatus.OK) | (status[:, cols] == RunStatus.IMPORTED)
+    ok = np.all(measured, axis=1) & ~table.degenerate
     _, first = np.unique(table.iso_class[ok], return_index=True)
     return np.flatnonzero(ok)[first]
 
