@@ -87,6 +87,8 @@ def build_table(
         try:
             done, failed = _run(table, target, journal, spec, options, todo, session)
         except KeyboardInterrupt:  # keep what finished; the journal already has it
+            session["interrupted"] = True
+            _update_session(table, session, session["runs"], finished=True)
             table.save(target)
             journal.clear()
             raise
@@ -133,6 +135,7 @@ def _run(
                 last_save = time.monotonic()
     finally:
         bar.close()
+        _update_session(table, session, done)
     return done, failed
 
 

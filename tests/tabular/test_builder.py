@@ -265,3 +265,36 @@ def test_bad_inputs_in_python(tmp_path: Path) -> None:
     with pytest.raises(OutputPathError):
         build_table(SPEC, Path("/sys") / "x.h5", INLINE)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_saves_and_records_the_sitting(tmp_path: Path) -> None:
+    out = tmp_path / "int.h5"
+    args = cli(
+        "--budget",
+        "tiny",
+        "--epochs",
+        "2",
+        "--train-size",
+        "400",
+        "--valid-size",
+        "200",
+        "--archs",
+        "8",
+        "--workers",
+        "1",
+        "--no-progress",
+        "--out",
+        str(out),
+    )
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    journal = journal_path(out)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (journal.exists() and journal.stat().st_size > 0):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "rerun the command to resume" in err
+    table = Table.open(out)
+    session = table.provenance["sessions"][-1]
+    assert session["interrupted"] and session["finished_utc"] and session["runs"] >= 1
+    assert len(done_runs(table, "synthetic")) >= 1  # the finished run was saved, not just journaled
