@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import signal
 import sys
 from typing import Any
 
@@ -51,6 +52,10 @@ def add_parser(tsub: Any) -> None:
     build.set_defaults(handler=run_build)
 
 
+def _stop_gracefully(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def parse_archs(text: str) -> int | None:
     from tabular.errors import BuildError
 
@@ -90,6 +95,7 @@ def run_build(args: argparse.Namespace) -> int:
         max_runs=args.max_runs,
     )
     command = "nasuite " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    signal.signal(signal.SIGTERM, _stop_gracefully)  # `kill PID` saves like Ctrl-C does
     report = build_table(spec, args.out, options, command=command)
     if args.json:
         emit_json(asdict(report))

@@ -267,7 +267,8 @@ def test_bad_inputs_in_python(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ctrl_c_saves_and_records_the_sitting(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_stop_signal_saves_and_records_the_sitting(tmp_path: Path, sig: int) -> None:
     out = tmp_path / "int.h5"
     args = cli(
         "--budget",
@@ -291,7 +292,7 @@ def test_ctrl_c_saves_and_records_the_sitting(tmp_path: Path) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (journal.exists() and journal.stat().st_size > 0):
         time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "rerun the command to resume" in err
     table = Table.open(out)
