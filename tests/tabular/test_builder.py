@@ -25,6 +25,23 @@ SPEC = BuildSpec(space="nb201", dataset="synthetic", budget=BUDGET, seeds=1, arc
 INLINE = BuildOptions(workers=0, progress=False)
 
 
+def tiny_build_cli(archs: int, *args: str) -> list[str]:
+    """The CLI call that builds SPEC's budget (tiny, 2 epochs, 400 images) for ``archs`` classes."""
+    return cli(
+        "--budget",
+        "tiny",
+        "--epochs",
+        "2",
+        "--train-size",
+        "400",
+        "--valid-size",
+        "200",
+        "--archs",
+        str(archs),
+        *args,
+    )
+
+
 def cli(*args: str) -> list[str]:
     return [
         sys.executable,
@@ -172,25 +189,7 @@ def _alive(pid: int) -> bool:
 
 
 def _kill_and_check(out: Path, delay: float) -> None:
-    args = cli(
-        "--budget",
-        "tiny",
-        "--epochs",
-        "2",
-        "--train-size",
-        "400",
-        "--valid-size",
-        "200",
-        "--archs",
-        "6",
-        "--workers",
-        "1",
-        "--flush-seconds",
-        "0",
-        "--no-progress",
-        "--out",
-        str(out),
-    )
+    args = tiny_build_cli(6, "--workers", "1", "--flush-seconds", "0", "--no-progress", "--out", str(out))
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_for(out, 120)
     time.sleep(delay)
@@ -270,23 +269,7 @@ def test_bad_inputs_in_python(tmp_path: Path) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_stop_signal_saves_and_records_the_sitting(tmp_path: Path, sig: int) -> None:
     out = tmp_path / "int.h5"
-    args = cli(
-        "--budget",
-        "tiny",
-        "--epochs",
-        "2",
-        "--train-size",
-        "400",
-        "--valid-size",
-        "200",
-        "--archs",
-        "8",
-        "--workers",
-        "1",
-        "--no-progress",
-        "--out",
-        str(out),
-    )
+    args = tiny_build_cli(8, "--workers", "1", "--no-progress", "--out", str(out))
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     journal = journal_path(out)
     deadline = time.monotonic() + 120
