@@ -67,3 +67,7 @@ class ModelFileError(SurrogateError, ValueError):
 
 class EvaluationSettingsError(SurrogateError, ValueError):
     """Evaluation settings that cannot work (a train fraction outside (0, 1), ...)."""
+
+
+class PredictorSettingsError(SurrogateError, ValueError):
+    """Predictor hyperparameters that cannot work (zero epochs, no hidden layers, ...)."""

@@ -33,6 +33,7 @@ from surrogates.errors import (
     NonFiniteFeatureError,
     NonFiniteTargetError,
     NotFittedError,
+    PredictorSettingsError,
 )
 from tabular.registry import Registry
 from tabular.spaces import SearchSpace
@@ -269,7 +270,7 @@ class TorchPredictor(Predictor):
 
             raise UnknownNameError("loss", loss, list(_LOSSES))
         if epochs < 1 or batch_size < 1:
-            raise ValueError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
+            raise PredictorSettingsError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
         self.epochs, self.batch_size = int(epochs), int(batch_size)
         self.lr, self.weight_decay, self.loss = float(lr), float(weight_decay), loss
         self._net: Any = None

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from surrogates.errors import ModelFileError
+from surrogates.errors import ModelFileError, PredictorSettingsError
 from surrogates.predictors.base import PREDICTORS, Predictor, register_predictor
 from tabular.spaces import SearchSpace
 
@@ -39,14 +39,18 @@ class EnsemblePredictor(Predictor):
     ) -> None:
         super().__init__(seed=seed)
         if base == "ensemble":
-            raise ValueError("an ensemble of ensembles is not supported; pick another base predictor")
+            raise PredictorSettingsError(
+                "an ensemble of ensembles is not supported; pick another base predictor"
+            )
         base_cls = PREDICTORS.get(base)  # unknown names list the known ones
         if n_members < 1:
-            raise ValueError(f"n_members must be >= 1, got {n_members}")
+            raise PredictorSettingsError(f"n_members must be >= 1, got {n_members}")
         self.base, self.n_members, self.bootstrap = base, int(n_members), bool(bootstrap)
         self.base_params = dict(base_params or {})
         if "seed" in self.base_params:
-            raise ValueError("base_params must not hold 'seed': member seeds derive from the ensemble's seed")
+            raise PredictorSettingsError(
+                "base_params must not hold 'seed': member seeds derive from the ensemble's seed"
+            )
         self.encoding = base_cls.encoding
         self.allows_nan = base_cls.allows_nan
         self.members: list[Predictor] = []

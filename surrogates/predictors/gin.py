@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from surrogates.errors import FeatureShapeError
+from surrogates.errors import FeatureShapeError, PredictorSettingsError
 from surrogates.predictors.base import TorchPredictor, register_predictor
 from tabular.spaces import SearchSpace
 
@@ -53,7 +53,7 @@ class GINPredictor(TorchPredictor):
             seed=seed, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, loss=loss
         )
         if min(n_nodes, n_node_features, hidden, layers) < 1:
-            raise ValueError("n_nodes, n_node_features, hidden and layers must be >= 1")
+            raise PredictorSettingsError("n_nodes, n_node_features, hidden and layers must be >= 1")
         self.n_nodes, self.n_node_features = int(n_nodes), int(n_node_features)
         self.hidden, self.layers, self.dropout = int(hidden), int(layers), float(dropout)
 

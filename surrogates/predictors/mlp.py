@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from surrogates.errors import PredictorSettingsError
 from surrogates.predictors.base import TorchPredictor, register_predictor
 
 
@@ -38,7 +39,7 @@ class MLPPredictor(TorchPredictor):
         )
         self.hidden = tuple(int(h) for h in hidden)
         if not self.hidden or min(self.hidden) < 1:
-            raise ValueError(f"hidden must list positive layer widths, got {hidden!r}")
+            raise PredictorSettingsError(f"hidden must list positive layer widths, got {hidden!r}")
         self.dropout = float(dropout)
 
     def _build(self, n_features: int) -> Any:
