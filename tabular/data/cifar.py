@@ -19,7 +19,7 @@ import numpy as np
 
 from tabular.data.base import LOADERS, DataConfig, DataSplits, FileRecord, RawData
 from tabular.data.loaders import _torchvision_download, find_files
-from tabular.data.prepare import array_digest, build_splits
+from tabular.data.prepare import build_splits, content_digests
 from tabular.errors import DataConfigError, DatasetNotFoundError, UnsafePickleError
 from tabular.importers.safe_pickle import SafeUnpickler, _NumericDtype
 
@@ -164,12 +164,7 @@ def _load_cifar(
         test_images=x_test,
         test_labels=y_test,
         num_classes=classes,
-        content={
-            "train_images": array_digest(x_train),
-            "train_labels": array_digest(y_train),
-            "test_images": array_digest(x_test),
-            "test_labels": array_digest(y_test),
-        },
+        content=content_digests(x_train, y_train, x_test, y_test),
         train_source=f"{train[0]}..{train[-1]}" if len(train) > 1 else train[0],
         test_source=test,
         root=str(folder),

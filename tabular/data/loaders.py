@@ -17,7 +17,7 @@ import numpy as np
 
 from tabular.data.base import LOADERS, DataConfig, DataSplits, FileRecord, RawData
 from tabular.data.idx import read_idx
-from tabular.data.prepare import array_digest, build_splits
+from tabular.data.prepare import array_digest, build_splits, content_digests
 from tabular.errors import DataConfigError, DatasetNotFoundError
 
 FASHION_MNIST_REFERENCE = (
@@ -220,12 +220,7 @@ def load_svhn(config: DataConfig) -> DataSplits:
         test_images=x_test,
         test_labels=y_test,
         num_classes=10,
-        content={
-            "train_images": array_digest(x_train),
-            "train_labels": array_digest(y_train),
-            "test_images": array_digest(x_test),
-            "test_labels": array_digest(y_test),
-        },
+        content=content_digests(x_train, y_train, x_test, y_test),
         train_source="train_32x32",
         test_source="test_32x32",
         root=str(folder),

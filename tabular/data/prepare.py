@@ -175,3 +175,15 @@ def build_splits(config: DataConfig, raw: RawData) -> DataSplits:
         reference=raw.reference,
         extra=extra,
     )
+
+
+def content_digests(
+    x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray
+) -> dict[str, str]:
+    """Digests of a dataset's four raw arrays, the content part of its fingerprint."""
+    return {
+        "train_images": array_digest(x_train),
+        "train_labels": array_digest(y_train),
+        "test_images": array_digest(x_test),
+        "test_labels": array_digest(y_test),
+    }
