@@ -44,6 +44,41 @@ class TabularBenchmark:
     def fidelities(self) -> tuple[int, ...]:
         return self._fidelities
 
+    @property
+    def nested_fidelities(self) -> bool:
+        """True when the fidelities are epochs 1..E of one run (continuing a cell costs the rest).
+
+        A built table records every epoch of one schedule; NB201's 12 and 200 epochs come from
+        two different schedules, so each is paid in full.
+        """
+        return self._fidelities == tuple(range(1, max(self._fidelities) + 1))
+
+    # ---- whole-space arrays, indexed by the space's index (NaN where the table lacks a cell)
+    def by_index(self, values_by_row: np.ndarray) -> np.ndarray:
+        out = np.full(self.space.size, np.nan)
+        out[self.table.arch_index] = values_by_row
+        return out
+
+    def hardware_names(self) -> list[str]:
+        return list(self._hardware)
+
+    def hardware_by_index(self, name: str) -> np.ndarray:
+        return self.by_index(self.table.hardware(name))
+
+    def zero_cost_by_index(self, proxy: str) -> np.ndarray:
+        return self.by_index(self.table.zero_cost(self.dataset, proxy))
+
+    def metric_by_index(self, name: str, dataset: str | None = None) -> np.ndarray:
+        """``dataset``'s ``name`` (e.g. ``test@200``, seed mean) for every index of the space."""
+        return self.by_index(self.table.metric(dataset or self.dataset, name))
+
+    def available_by_index(self) -> np.ndarray:
+        """Cells with a finite search quantity at every fidelity (a partial table lacks some)."""
+        mask = np.ones(self.space.size, dtype=bool)
+        for epoch in self._fidelities:
+            mask &= np.isfinite(self.metric_by_index(f"{self.search}@{epoch}"))
+        return mask
+
     def query(self, arch: Sequence[int], fidelity: int | None = None, seed: int | None = None) -> Observation:
         epoch = check_fidelity(self._fidelities, fidelity)
         arch_tuple = self.space.validate(arch)
