@@ -1,6 +1,7 @@
-"""Benchmarks behind one protocol: tables, surrogates (and live training, with the strategies issue)."""
+"""Benchmarks behind one protocol: tables, surrogates and live training."""
 
 from suite.benchmarks.base import Benchmark, FidelityError, Objective, Observation
+from suite.benchmarks.live import LiveBenchmark
 from suite.benchmarks.surrogate import FittedMetric, SurrogateBenchmark
 from suite.benchmarks.tabular import TabularBenchmark
 
@@ -8,6 +9,7 @@ __all__ = [
     "Benchmark",
     "FidelityError",
     "FittedMetric",
+    "LiveBenchmark",
     "Objective",
     "Observation",
     "SurrogateBenchmark",

@@ -62,7 +62,7 @@ def _loop(
             ledger.add_strategy_time(spent)
             clock.delay_next(spent)
             _check_trial(context, trial)
-            obs = benchmark.query(trial.arch, trial.fidelity)
+            obs = benchmark.query(trial.arch, trial.fidelity or context.max_fidelity)
             cost = ledger.charge(obs)
             if not clock.submit(cost, (trial, obs, cost)):
                 break

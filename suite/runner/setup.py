@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from suite.benchmarks.base import Benchmark, Objective, Observation
+from suite.benchmarks.base import Benchmark, Objective, Observation, check_fidelity
 from suite.constraints import feasibility_mask
 from suite.errors import ConstraintError
 from suite.runner.spec import SearchSpec
@@ -55,11 +55,15 @@ def build_setup(
         mask = have if mask is None else mask & have
         if not mask.any():
             raise ConstraintError("no cell the table holds satisfies the constraints")
+    fidelities = tuple(benchmark.fidelities)
+    if spec.fidelity is not None:
+        top = check_fidelity(fidelities, spec.fidelity)
+        fidelities = tuple(f for f in fidelities if f <= top)
     objectives = (benchmark.objectives[0], *(Objective(n, minimise=True) for n in spec.objectives))
     context = SearchContext(
         space=space,
         objectives=objectives,
-        fidelities=tuple(benchmark.fidelities),
+        fidelities=fidelities,
         feasible=mask,
         zero_cost=_whole_space(benchmark, "zero_cost_by_index"),
         nested_fidelities=bool(getattr(benchmark, "nested_fidelities", False)),

@@ -16,18 +16,20 @@ from suite.errors import SearchSettingsError
 class SearchSpec:
     """One strategy's search: budget, simulated workers, constraints, extra objectives.
 
-    ``objectives`` are hardware metrics minimised beside the search accuracy (multi-objective
-    mode); ``report`` is the metric the incumbent is judged by (e.g. ``test@200``) and
-    ``report_dataset`` its dataset when that differs from the search dataset (NB201 searches on
-    one split and reports another). ``max_evaluations`` optionally caps the run too.
+    ``fidelity`` is the most epochs the search may train a cell for (NB201's protocol searches
+    on 12-epoch results; default: the benchmark's highest). ``objectives`` are hardware metrics
+    minimised beside the search accuracy (multi-objective mode). ``report`` is the metric the
+    incumbent is judged by (e.g. ``test@200``) and ``report_dataset`` its dataset when that
+    differs from the search dataset. ``max_evaluations`` optionally caps the run too.
     """
 
     strategy: str
     budget_seconds: float
     workers: int = 1
+    fidelity: int | None = None
     constraints: tuple[Constraint, ...] = ()
     objectives: tuple[str, ...] = ()
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict, hash=False)
     report: str | None = None
     report_dataset: str | None = None
     charge_strategy_time: bool = False
@@ -49,6 +51,7 @@ class SearchSpec:
             "strategy": self.strategy,
             "budget_seconds": self.budget_seconds,
             "workers": self.workers,
+            "fidelity": self.fidelity,
             "constraints": [str(c) for c in self.constraints],
             "objectives": list(self.objectives),
             "options": dict(self.options),

@@ -12,8 +12,9 @@ Names of the form ``optuna:SamplerName`` build a strategy around that Optuna sam
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from importlib import metadata
 from typing import Any, TypeVar
 
@@ -47,7 +48,14 @@ def register_strategy(name: str) -> Callable[[S], S]:
 
 
 def _package_of(obj: Any) -> str:
-    return str(getattr(obj, "__module__", "?")).split(".")[0]
+    """The installed distribution that provides ``obj``'s top-level module (else the module)."""
+    top = str(getattr(obj, "__module__", "?")).split(".")[0]
+    return ", ".join(dict.fromkeys(_distributions().get(top, [top])))
+
+
+@cache
+def _distributions() -> Mapping[str, list[str]]:
+    return metadata.packages_distributions()
 
 
 def load_entry_points(reload: bool = False) -> None:

@@ -128,8 +128,14 @@ def find_release_dir(directory: str | Path) -> Path:
     for candidate in (directory, directory / RELEASE_NAME):
         if (candidate / META_FILE).is_file():
             return candidate
-    tar = next((p for p in (directory / f"{RELEASE_NAME}.tar", directory.parent / f"{RELEASE_NAME}.tar")
-                if p.is_file()), None)
+    tar = next(
+        (
+            p
+            for p in (directory / f"{RELEASE_NAME}.tar", directory.parent / f"{RELEASE_NAME}.tar")
+            if p.is_file()
+        ),
+        None,
+    )
     hint = f" Found {tar}: extract it first." if tar else ""
     raise ImportDataError(
         f"no NATS-Bench meta file in {directory}: expected {directory / META_FILE} "
@@ -219,9 +225,7 @@ def _split_curves(record: Mapping[str, Any], epochs: int) -> dict[str, EvalCurve
     # keep the order the release declares, then anything it forgot to declare
     names = [n for n in (record.get("eval_names") or []) if n in per_split]
     names += [n for n in per_split if n not in names]
-    return {
-        n: EvalCurves(*(_curve(per_split[n][s], epochs, f"{f}[{n}]") for s, f in fields)) for n in names
-    }
+    return {n: EvalCurves(*(_curve(per_split[n][s], epochs, f"{f}[{n}]") for s, f in fields)) for n in names}
 
 
 def _latency(value: object) -> float:

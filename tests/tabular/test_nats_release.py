@@ -131,8 +131,11 @@ def test_records_equal_json_conversion(records: list[NatsRecord], converted: dic
         where = f"hp {hp} arch {arch} {dataset}@{seed}"
         assert got.arch_str == block["arch_str"], where
         assert got.epochs == want["epochs"] == hp, where
-        for arr, field in ((got.train_acc, "train_acc1es"), (got.train_loss, "train_losses"),
-                           (got.train_time, "train_times")):
+        for arr, field in (
+            (got.train_acc, "train_acc1es"),
+            (got.train_loss, "train_losses"),
+            (got.train_time, "train_times"),
+        ):
             np.testing.assert_array_equal(arr, _expected_curve(want[field], hp), err_msg=f"{where} {field}")
         assert not np.isnan(got.train_acc).any() and not np.isnan(got.train_time).any(), where
         exp_eval = _expected_eval(want, hp)

@@ -97,10 +97,12 @@ _plain = st.recursive(
     | st.complex_numbers(allow_nan=False)
     | st.text(max_size=20)
     | st.binary(max_size=20),
-    lambda inner: st.lists(inner, max_size=5)
-    | st.tuples(inner, inner)
-    | st.dictionaries(st.text(max_size=5) | st.integers(), inner, max_size=5)
-    | st.frozensets(st.integers() | st.text(max_size=5), max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=5) | st.integers(), inner, max_size=5)
+        | st.frozensets(st.integers() | st.text(max_size=5), max_size=5)
+    ),
     max_leaves=30,
 )
 
@@ -201,8 +203,15 @@ def test_crafted_stack_global_reduce_refused(tmp_path: Path) -> None:
         return pickle.SHORT_BINUNICODE + bytes([len(s)]) + s
 
     data = (
-        pickle.PROTO + b"\x04" + short(b"os") + short(b"system") + pickle.STACK_GLOBAL
-        + short(cmd) + pickle.TUPLE1 + pickle.REDUCE + pickle.STOP
+        pickle.PROTO
+        + b"\x04"
+        + short(b"os")
+        + short(b"system")
+        + pickle.STACK_GLOBAL
+        + short(cmd)
+        + pickle.TUPLE1
+        + pickle.REDUCE
+        + pickle.STOP
     )
     with pytest.raises(UnsafePickleError, match=r"os\.system"):
         safe_loads(data)
