@@ -129,3 +129,12 @@ def test_partial_tables_only_offer_the_cells_they_hold() -> None:
     setup = build_setup(bench, SearchSpec("random", budget_seconds=100))
     have = np.isfinite(bench.metric_by_index("valid@2"))
     assert setup.context.n_feasible == int(have.sum()) < bench.space.size
+
+
+@pytest.mark.slow
+def test_runs_on_a_local_ray_cluster_match_one_process(nb201_table_path: Path) -> None:
+    bench = BenchmarkSpec(str(nb201_table_path), "cifar10", "test", time_dataset="cifar10-valid")
+    specs = [SearchSpec("evolution", budget_seconds=4000, fidelity=12, report="test@200")]
+    inline = [r for _, rs in run_many([bench], specs, range(3)) for r in rs]
+    on_ray = [r for _, rs in run_many([bench], specs, range(3), workers=2, ray="local") for r in rs]
+    assert _trajectories(inline) == _trajectories(on_ray)
