@@ -4,8 +4,11 @@ As in NATS-Bench's ``simulate_train_eval`` each evaluation is charged the traini
 table recorded for the queried cell and fidelity (or a cost model's estimate where the table
 has none); as in syne-tune's simulator backend, W asynchronous workers are simulated with an
 event queue over simulated time. Continuing a cell to more epochs of the same run charges only
-the new epochs. A job that would finish after the budget is never started, so a run never
-exceeds its budget.
+the new epochs; evaluating a cell again at a fidelity it already reached is a new training run
+and is charged in full (NATS-Bench's simulation has no cache either). Every evaluation costs at
+least ``min_evaluation_seconds`` (a cell with no recorded time, such as a degenerate one, is not
+free to look at, and so every run ends). A job that would finish after the budget is never
+started, so a run never exceeds its budget.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class ClockSettings:
     budget_seconds: float
     workers: int = 1
     charge_strategy_time: bool = False
+    min_evaluation_seconds: float = 0.01
 
     def __post_init__(self) -> None:
         if not (isinstance(self.budget_seconds, int | float) and math.isfinite(self.budget_seconds)):
@@ -40,6 +44,10 @@ class ClockSettings:
             raise SearchSettingsError(f"budget must be > 0 seconds, got {self.budget_seconds!r}")
         if not isinstance(self.workers, int) or self.workers < 1:
             raise SearchSettingsError(f"workers must be an integer >= 1, got {self.workers!r}")
+        if not self.min_evaluation_seconds > 0:
+            raise SearchSettingsError(
+                f"min_evaluation_seconds must be > 0, got {self.min_evaluation_seconds!r}"
+            )
 
 
 TrainCost = Callable[[Observation], float]
@@ -56,6 +64,7 @@ class CostLedger:
 
     fallback: TrainCost | None = None
     nested: bool = False
+    min_seconds: float = 0.0
     train_seconds: float = 0.0
     eval_seconds: float = 0.0
     strategy_seconds: float = 0.0
@@ -74,15 +83,17 @@ class CostLedger:
             full = float(self.fallback(obs))
             self.estimated += 1
         key = (obs.arch, obs.seed)
-        already = self._trained.get(key, 0.0) if self.nested else 0.0
-        train = max(full - already, 0.0)
+        already = self._trained.get(key) if self.nested else None
+        # continuing the same run to more epochs pays the new ones; a first run or a repeat pays all
+        continues = already is not None and full > already
+        train = full - already if continues and already is not None else full
         if self.nested:
-            self._trained[key] = max(full, already)
+            self._trained[key] = max(full, already or 0.0)
         evaluate = float(obs.metrics.get("eval_seconds", 0.0) or 0.0)
         self.train_seconds += train
         self.eval_seconds += evaluate
         self.evaluations += 1
-        return train + evaluate
+        return max(train + evaluate, self.min_seconds)
 
     def add_strategy_time(self, seconds: float) -> None:
         self.strategy_seconds += seconds

@@ -119,7 +119,8 @@ def _execute(args: argparse.Namespace, names: list[str]) -> int:
     wall = time.perf_counter() - started
     runs.sort(key=lambda lr: (names.index(lr[1].strategy), lr[1].seed))
     optimum = _optimum(bench, specs[0])
-    summaries = summarise([r for _, r in runs], optimum)
+    conversion = _conversion(bench)
+    summaries = summarise([r for _, r in runs], optimum, conversion.speedup)
     protocol = {
         "benchmark": bench.__dict__,
         "specs": [s.describe() for s in specs],
@@ -131,7 +132,8 @@ def _execute(args: argparse.Namespace, names: list[str]) -> int:
     payload = {
         "protocol": protocol,
         "wall_seconds": wall,
-        "summary": [s.as_dict() for s in summaries],
+        "summary": [_with_baselines(s) for s in summaries],
+        "cost_conversion": conversion.__dict__,
         "pareto": {r.strategy: r.pareto for _, r in runs if r.pareto and r.seed == seeds[0]},
         "failures": failures,
         "files": [str(f) for f in files] if files else [],
@@ -140,7 +142,25 @@ def _execute(args: argparse.Namespace, names: list[str]) -> int:
         emit_json(payload)
     else:
         _print_summary(summaries, optimum, wall, failures)
+        print(f"GPU-days: {conversion.assumption}; baselines: NASNet 2000, AmoebaNet 3150 GPU-days")
     return 0
+
+
+def _conversion(bench: Any) -> Any:
+    from suite.conversion import conversion_for
+    from suite.runner.parallel import _open
+
+    benchmark, _ = _open(bench)
+    return conversion_for(benchmark.table, bench.time_dataset or bench.dataset)
+
+
+def _with_baselines(summary: Any) -> dict[str, Any]:
+    from suite.clock import BASELINES
+
+    out = summary.as_dict()
+    days = summary.gpu_days_median
+    out["times_cheaper"] = {b.name: (b.gpu_days / days if days > 0 else None) for b in BASELINES}
+    return out
 
 
 def _optimum(bench: Any, spec: Any) -> float:
@@ -158,12 +178,22 @@ def _optimum(bench: Any, spec: Any) -> float:
 
 
 def _print_summary(summaries: list[Any], optimum: float, wall: float, failures: list[Any]) -> None:
-    header = ("strategy", "runs", "final (mean ± std)", "regret", "evals", "sim. hours")
-    print("{:<18} {:>4} {:>20} {:>7} {:>6} {:>10}".format(*header))
+    header = (
+        "strategy",
+        "runs",
+        "final (mean ± std)",
+        "regret",
+        "evals",
+        "sim. hours",
+        "GPU-days",
+        "x NASNet",
+    )
+    print("{:<18} {:>4} {:>20} {:>7} {:>6} {:>10} {:>9} {:>9}".format(*header))
     for s in summaries:
         print(
             f"{s.strategy:<18} {s.runs:>4} {s.final_mean:>11.3f} ± {s.final_std:<6.3f} {s.regret_mean:>7.3f} "
-            f"{s.evaluations_median:>6.0f} {s.simulated_seconds_median / 3600:>10.2f}"
+            f"{s.evaluations_median:>6.0f} {s.simulated_seconds_median / 3600:>10.2f} "
+            f"{s.gpu_days_median:>9.4f} {2000 / s.gpu_days_median if s.gpu_days_median else 0:>9.0f}"
         )
     print(f"optimum among allowed cells: {optimum:.4f}; wall time {wall:.1f} s")
     for f in failures:

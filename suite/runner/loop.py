@@ -51,7 +51,11 @@ def _loop(
 ) -> None:
     context = setup.context
     clock = SimulatedClock(spec.clock_settings())
-    ledger = CostLedger(fallback=setup.cost_model, nested=context.nested_fidelities)
+    ledger = CostLedger(
+        fallback=setup.cost_model,
+        nested=context.nested_fidelities,
+        min_seconds=spec.clock_settings().min_evaluation_seconds,
+    )
     incumbent: tuple[float, str, float, float] | None = None  # (utility, arch, search value, final)
     started = 0
     while True:

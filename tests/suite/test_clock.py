@@ -54,11 +54,17 @@ def test_continuing_a_cell_charges_only_the_new_epochs() -> None:
     ledger = CostLedger(nested=True)
     assert ledger.charge(_obs((0, 1), 1, 10.0)) == 10.0
     assert ledger.charge(_obs((0, 1), 3, 31.0)) == pytest.approx(21.0)
-    assert ledger.charge(_obs((0, 1), 2, 20.0)) == 0.0  # already trained further
+    assert ledger.charge(_obs((0, 1), 2, 20.0)) == 20.0  # a repeat is a new run
+    assert ledger.charge(_obs((0, 1), 3, 31.0)) == 31.0
     assert ledger.charge(_obs((1, 1), 2, 20.0)) == 20.0
     separate = CostLedger(nested=False)  # NB201's 12 and 200 epochs are different runs
     separate.charge(_obs((0, 1), 12, 100.0))
     assert separate.charge(_obs((0, 1), 200, 1600.0)) == 1600.0
+
+
+def test_every_evaluation_costs_at_least_the_floor() -> None:
+    ledger = CostLedger(min_seconds=1.0)
+    assert ledger.charge(_obs((0,), 1, 0.0)) == 1.0  # e.g. a degenerate cell, never trained
 
 
 def test_missing_train_times_need_a_cost_model() -> None:
