@@ -180,7 +180,8 @@ def nb201_mflops(model: nn.Module, input_shape: Sequence[int], include_pooling: 
 
 
 @contextmanager
-def _threads(threads: int) -> Iterator[None]:
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run with ``threads`` torch CPU threads (speed and reduction order depend on it), then restore."""
     import torch
 
     if threads < 1:
@@ -217,7 +218,7 @@ def latency_ms(
         # without device synchronisation the timer would measure kernel launches only
         raise ValueError(f"latency_ms times CPU forwards; the model is on {x.device}")
     times: list[float] = []
-    with _threads(threads), _eval_mode(model):
+    with torch_threads(threads), _eval_mode(model):
         for _ in range(warmup):
             model(x)
         for _ in range(repeats):
@@ -256,7 +257,7 @@ def peak_forward_memory_bytes(model: nn.Module, input_shape: Sequence[int], batc
     from torch.profiler import ProfilerActivity, profile
 
     x = _example(model, input_shape, batch_size)
-    with _threads(1), _eval_mode(model):
+    with torch_threads(1), _eval_mode(model):
         model(x)
         with _quiet_native_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
             model(x)

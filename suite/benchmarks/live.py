@@ -28,7 +28,7 @@ import contextlib
 import dataclasses
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ from tabular.builder.journal import BuildLock, Journal, journal_path
 from tabular.builder.merge import HARDWARE, QUANTITY_OF, apply_entry, mark_degenerate
 from tabular.builder.plan import BuildSpec
 from tabular.errors import BuildError, NasuiteError, OutputPathError, UnknownDatasetError, UnknownMetricError
+from tabular.hardware import torch_threads
 from tabular.table import RunStatus, Table
 
 #: quantities a training run records (the search quantity must be one of them)
@@ -246,7 +247,7 @@ class LiveBenchmark:
         from tabular.training import train_cell
 
         data = self._load_data()
-        with _torch_threads(self.threads):
+        with torch_threads(self.threads):
             result = train_cell(
                 self.space, self.space.from_index(index), data, self.spec.budget, seed, self.device
             )
@@ -332,16 +333,3 @@ class LiveBenchmark:
                 if math.isfinite(value):
                     return value
         return 0.0
-
-
-@contextlib.contextmanager
-def _torch_threads(threads: int) -> Iterator[None]:
-    """Train with ``threads`` CPU threads (speed and reduction order depend on it), then restore."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

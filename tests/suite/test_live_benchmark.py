@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from suite.runner.spec import SearchSpec
 from tabular.budget import get_budget
 from tabular.builder.journal import Journal, journal_path
 from tabular.errors import BuildError, UnknownDatasetError, UnknownMetricError
+from tabular.hardware import torch_threads
 from tabular.table import RunStatus, Table
 
 #: the "tiny" preset on fewer images (400 train, 200 valid): about a second per cell on one thread
@@ -49,18 +48,6 @@ def class_with(table: Table, size: int) -> np.ndarray:
         if count == size and not table.degenerate[rows[0]]:
             return rows
     raise AssertionError(f"no class of {size} cells")
-
-
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def test_a_query_trains_once_per_class_and_seed(fresh: Path) -> None:

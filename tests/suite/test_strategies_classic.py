@@ -22,16 +22,6 @@ CLASSIC = ("reinforce", "local-search", "zc-evolution")
 PARAMS_BOUND = 150_000  # about a fifth of NB201's cells have at most this many parameters
 
 
-@pytest.fixture(scope="module")
-def bench(nb201_table: Table) -> TabularBenchmark:
-    return TabularBenchmark(nb201_table, "cifar10", "test")
-
-
-@pytest.fixture(scope="module")
-def cost_model(nb201_table: Table) -> TrainTimeModel:
-    return TrainTimeModel.fit(nb201_table, "cifar10")
-
-
 def context_of(bench: TabularBenchmark, feasible: np.ndarray | None = None) -> SearchContext:
     return SearchContext(
         space=bench.space,

@@ -26,16 +26,6 @@ CONVS = (OP_INDEX["nor_conv_1x1"], OP_INDEX["nor_conv_3x3"])
 
 
 @pytest.fixture(scope="module")
-def bench(nb201_table: Table) -> TabularBenchmark:
-    return TabularBenchmark(nb201_table, "cifar10", "test")
-
-
-@pytest.fixture(scope="module")
-def cost_model(nb201_table: Table) -> TrainTimeModel:
-    return TrainTimeModel.fit(nb201_table, "cifar10")
-
-
-@pytest.fixture(scope="module")
 def tight_bound(bench: TabularBenchmark) -> float:
     """A pixel3 latency bound that about 5 % of the cells meet."""
     return float(np.nanquantile(bench.hardware_by_index(PIXEL3), 0.05))

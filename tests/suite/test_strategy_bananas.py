@@ -15,21 +15,10 @@ from suite.runner.setup import build_setup
 from suite.runner.spec import RunResult, SearchSpec
 from suite.strategies import SearchContext, get_strategy, make_strategy, strategy_names
 from suite.strategies.bananas import Bananas, SpaceExhaustedError
-from tabular.table import Table
 
 BIG_BUDGET = 1e12  # simulated seconds: the evaluation cap, not the clock, ends these runs
 #: a quick model for tests of bookkeeping rather than guidance
 CHEAP = {"predictor_options": {"base": "xgb", "n_members": 3, "base_params": {"n_estimators": 20}}}
-
-
-@pytest.fixture(scope="module")
-def bench(nb201_table: Table) -> TabularBenchmark:
-    return TabularBenchmark(nb201_table, "cifar10", "test")
-
-
-@pytest.fixture(scope="module")
-def cost_model(nb201_table: Table) -> TrainTimeModel:
-    return TrainTimeModel.fit(nb201_table, "cifar10")
 
 
 def _run(
