@@ -132,7 +132,7 @@ def _execute(args: argparse.Namespace, names: list[str]) -> int:
     payload = {
         "protocol": protocol,
         "wall_seconds": wall,
-        "summary": [_with_baselines(s) for s in summaries],
+        "summary": [s.as_dict() for s in summaries],
         "cost_conversion": conversion.__dict__,
         "pareto": {r.strategy: r.pareto for _, r in runs if r.pareto and r.seed == seeds[0]},
         "failures": failures,
@@ -152,15 +152,6 @@ def _conversion(bench: Any) -> Any:
 
     benchmark, _ = _open(bench)
     return conversion_for(benchmark.table, bench.time_dataset or bench.dataset)
-
-
-def _with_baselines(summary: Any) -> dict[str, Any]:
-    from suite.clock import BASELINES
-
-    out = summary.as_dict()
-    days = summary.gpu_days_median
-    out["times_cheaper"] = {b.name: (b.gpu_days / days if days > 0 else None) for b in BASELINES}
-    return out
 
 
 def _optimum(bench: Any, spec: Any) -> float:

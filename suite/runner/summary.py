@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from suite.clock import gpu_days
+from suite.clock import BASELINES, gpu_days
 from suite.runner.spec import RunResult
 
 #: Distances to the optimum (accuracy points) for "evaluations needed to get within".
@@ -35,6 +35,8 @@ class StrategySummary:
     def as_dict(self) -> dict[str, object]:
         out = dict(self.__dict__)
         out["evaluations_within"] = {str(k): v for k, v in self.evaluations_within.items()}
+        days = self.gpu_days_median
+        out["times_cheaper"] = {b.name: (b.gpu_days / days if days > 0 else None) for b in BASELINES}
         return out
 
 

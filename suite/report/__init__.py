@@ -1,0 +1,1 @@
+"""Reports of search comparisons: summary tables, markdown and plots."""
