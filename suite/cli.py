@@ -16,7 +16,7 @@ from tabular.errors import NasuiteError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from suite.commands import proxies_cmd, run_cmd, search_cmd, surrogate_cmd, table_cmd
+    from suite.commands import oneshot_cmd, proxies_cmd, run_cmd, search_cmd, surrogate_cmd, table_cmd
 
     parser = argparse.ArgumentParser(
         prog="nasuite",
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     surrogate_cmd.add_parser(sub)
     search_cmd.add_parser(sub)
     run_cmd.add_parser(sub)
+    oneshot_cmd.add_parser(sub)
     return parser
 
 

@@ -22,3 +22,8 @@ class UnknownStrategyError(UnknownNameError):
 
 class StrategyProtocolError(NasuiteError, RuntimeError):
     """A strategy broke the ask/tell contract (an invalid or infeasible cell, a foreign trial)."""
+
+
+class OneShotError(NasuiteError, ValueError):
+    """A one-shot search that cannot run: a space without a supernet, data without a valid split,
+    a table without build settings, or a latency target no cell can meet."""
