@@ -27,3 +27,10 @@ class StrategyProtocolError(NasuiteError, RuntimeError):
 class OneShotError(NasuiteError, ValueError):
     """A one-shot search that cannot run: a space without a supernet, data without a valid split,
     a table without build settings, or a latency target no cell can meet."""
+
+
+class SearchExhaustedError(NasuiteError, RuntimeError):
+    """A strategy that never repeats a cell has asked every feasible one: the search is complete.
+
+    The runner ends such a run normally (it is not a failure); outside a run it is an error.
+    """

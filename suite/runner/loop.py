@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from suite.benchmarks.base import Benchmark, Observation
 from suite.clock import CostLedger, SimulatedClock
-from suite.errors import StrategyProtocolError
+from suite.errors import SearchExhaustedError, StrategyProtocolError
 from suite.runner.pareto import pareto_front
 from suite.runner.setup import RunSetup, build_setup
 from suite.runner.spec import Evaluation, RunResult, SearchSpec
@@ -58,10 +58,19 @@ def _loop(
     )
     incumbent: tuple[float, str, float, float] | None = None  # (utility, arch, search value, final)
     started = 0
+    exhausted = False
     while True:
-        while clock.has_idle_worker() and (spec.max_evaluations is None or started < spec.max_evaluations):
+        while (
+            clock.has_idle_worker()
+            and not exhausted
+            and (spec.max_evaluations is None or started < spec.max_evaluations)
+        ):
             tic = time.perf_counter()
-            trial = strategy.ask()
+            try:
+                trial = strategy.ask()
+            except SearchExhaustedError:  # every feasible cell evaluated: the run is complete
+                exhausted = True
+                break
             spent = time.perf_counter() - tic
             ledger.add_strategy_time(spent)
             clock.delay_next(spent)

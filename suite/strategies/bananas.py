@@ -30,13 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from suite.errors import SearchSettingsError, StrategyProtocolError
+from suite.errors import SearchExhaustedError, SearchSettingsError, StrategyProtocolError
 from suite.strategies.base import Strategy, Trial
 from suite.strategies.context import Arch, SearchContext
 from suite.strategies.registry import register_strategy
 from surrogates.encodings import ENCODINGS, make_features
 from surrogates.predictors.base import Predictor, predictor_for
-from tabular.errors import NasuiteError
 
 ACQUISITIONS = ("its", "ucb")
 
@@ -52,7 +51,7 @@ _MAX_ENUMERATED = 1_000_000  # an enumerable space up to this size can be listed
 _MIN_TRAIN = 2  # a predictor needs at least two finite observations to rank anything
 
 
-class SpaceExhaustedError(NasuiteError, RuntimeError):
+class SpaceExhaustedError(SearchExhaustedError):
     """Every feasible cell has been asked; BANANAS never proposes a cell twice."""
 
 
