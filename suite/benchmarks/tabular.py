@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -48,6 +49,12 @@ class TabularBenchmark:
         self._quantities = table.quantities(dataset)
         self._names = set(names)  # metric_names scans the arrays: do it once
         self._hardware = table.hardware_names()
+        # one row per cell, so a query reads all hardware metrics with one lookup
+        self._hardware_rows = (
+            np.column_stack([table.hardware(h) for h in self._hardware]).astype(float)
+            if self._hardware
+            else np.empty((table.n_rows, 0))
+        )
         self._time_names: set[str] | None = None
 
     @property
@@ -112,13 +119,13 @@ class TabularBenchmark:
         seconds = metrics.pop("train_seconds", float("nan"))
         if self.time_dataset != self.dataset:
             seconds = self._time_of(row, epoch)
-        hardware = {h: float(self.table.hardware(h)[row]) for h in self._hardware}
+        hardware = dict(zip(self._hardware, self._hardware_rows[row].tolist(), strict=True))
         return Observation(
             arch=arch_tuple,
             fidelity=epoch,
             seed=seed,
             metrics=metrics,
             train_seconds=seconds,
-            hardware={k: v for k, v in hardware.items() if np.isfinite(v)},
+            hardware={k: v for k, v in hardware.items() if math.isfinite(v)},
             source=f"table {self.table.raw.path}",
         )

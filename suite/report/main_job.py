@@ -106,12 +106,13 @@ def _search(bench: Any, names: list[str], budget: float, settings: MainJobSettin
 
 
 def _sections(table: Any, settings: MainJobSettings) -> dict[str, Any]:
-    from suite.report.sections import build_cost, proxy_correlations, surrogate_quality
+    from suite.report.sections import build_cost, proxy_correlations, seed_ceiling, surrogate_quality
 
     metric = f"{settings.search}@{max(table.epochs(settings.dataset))}"
     out: dict[str, Any] = {"metric": metric, "build": build_cost(table, settings.dataset)}
-    out["surrogate"] = surrogate_quality(table, settings.dataset, metric)
-    out["proxies"] = proxy_correlations(table, settings.dataset, metric)
+    ceiling = seed_ceiling(table, settings.dataset, metric)  # computed once, used by both sections
+    out["surrogate"] = surrogate_quality(table, settings.dataset, metric, ceiling=ceiling)
+    out["proxies"] = proxy_correlations(table, settings.dataset, metric, ceiling=ceiling)
     return out
 
 

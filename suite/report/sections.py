@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from tabular.table import RunStatus, Table
+from tabular.table import Table
 
 
 @dataclass(frozen=True)
@@ -18,9 +18,19 @@ class ProxySection:
     ceiling: float | None
 
 
-def proxy_correlations(table: Table, dataset: str, metric: str) -> ProxySection:
+def seed_ceiling(table: Table, dataset: str, metric: str) -> dict[str, Any]:
+    """Seed 1 as a 'prediction' of seed 0 over shared classes ({} when the table has one seed)."""
+    from surrogates.evaluation import noise_ceiling
+
+    seeds = [s for s in table.seeds(dataset) if s >= 0]
+    return noise_ceiling(table, dataset, metric, (seeds[0], seeds[1])) if len(seeds) > 1 else {}
+
+
+def proxy_correlations(
+    table: Table, dataset: str, metric: str, ceiling: dict[str, Any] | None = None
+) -> ProxySection:
     """|Spearman rho| of every stored proxy with ``metric`` over trained, non-degenerate classes."""
-    from surrogates.evaluation import noise_ceiling, spearman_rho
+    from surrogates.evaluation import spearman_rho
     from surrogates.report import evaluation_rows
 
     rows = evaluation_rows(table, dataset, metric)
@@ -29,15 +39,10 @@ def proxy_correlations(table: Table, dataset: str, metric: str) -> ProxySection:
     for proxy in table.zero_cost_names(dataset):
         scores = table.zero_cost(dataset, proxy, rows=rows)
         out[proxy] = abs(spearman_rho(target, scores))
-    return ProxySection(out, int(rows.size), _ceiling(table, dataset, metric, noise_ceiling, "spearman_rho"))
-
-
-def _ceiling(table: Table, dataset: str, metric: str, noise_ceiling: Any, key: str) -> float | None:
-    seeds = [s for s in table.seeds(dataset) if s >= 0]
-    if len(seeds) < 2:
-        return None
-    value = noise_ceiling(table, dataset, metric, (seeds[0], seeds[1])).get(key)
-    return None if value is None or not math.isfinite(value) else float(value)
+    ceiling = seed_ceiling(table, dataset, metric) if ceiling is None else ceiling
+    value = ceiling.get("spearman_rho")
+    finite = value if isinstance(value, float) and math.isfinite(value) else None
+    return ProxySection(out, int(rows.size), finite)
 
 
 @dataclass(frozen=True)
@@ -52,11 +57,17 @@ class SurrogateSection:
 
 
 def surrogate_quality(
-    table: Table, dataset: str, metric: str, model: str = "xgb", train_fraction: float = 0.5, seed: int = 0
+    table: Table,
+    dataset: str,
+    metric: str,
+    model: str = "xgb",
+    train_fraction: float = 0.5,
+    seed: int = 0,
+    ceiling: dict[str, Any] | None = None,
 ) -> SurrogateSection:
     """One random split of the trained classes: fit ``model``, score the held-out ones."""
     from surrogates.encodings import make_features
-    from surrogates.evaluation import evaluate, noise_ceiling
+    from surrogates.evaluation import evaluate
     from surrogates.predictors import PREDICTORS, predictor_for
     from surrogates.report import evaluation_rows
 
@@ -67,16 +78,13 @@ def surrogate_quality(
     train, test = rows[order[:cut]], rows[order[cut:]]
     encoding = PREDICTORS.get(model).encoding
     features = make_features(table.space, table.choices[rows], encoding)
-    lookup = {int(r): i for i, r in enumerate(rows)}
-    x_train = features[[lookup[int(r)] for r in train]]
-    x_test = features[[lookup[int(r)] for r in test]]
+    x_train, x_test = features[order[:cut]], features[order[cut:]]
     predictor = predictor_for(model, table.space, seed=seed).fit(
         x_train, table.metric(dataset, metric, rows=train)
     )
     true = table.metric(dataset, metric, rows=test)
     predicted = predictor.predict(x_test)
-    seeds = [s for s in table.seeds(dataset) if s >= 0]
-    ceiling = noise_ceiling(table, dataset, metric, (seeds[0], seeds[1])) if len(seeds) > 1 else {}
+    ceiling = seed_ceiling(table, dataset, metric) if ceiling is None else ceiling
     return SurrogateSection(
         model, int(train.size), int(test.size), evaluate(true, predicted), ceiling, true, predicted
     )
@@ -93,18 +101,14 @@ class BuildCost:
 
 def build_cost(table: Table, dataset: str) -> BuildCost:
     """Sum of the recorded training time of every run actually trained (one per class and seed)."""
-    status = table.status(dataset)
+    from tabular.table.stats import class_rows
+
     epochs = max(table.epochs(dataset))
     seeds, seconds = table.metric_by_seed(dataset, f"train_seconds@{epochs}")
     total, runs = 0.0, 0
-    for column, seed in enumerate(table.seeds(dataset)):
-        if seed not in seeds:
-            continue
-        trained = (status[:, column] == RunStatus.OK) & ~table.degenerate
-        _, first = np.unique(table.iso_class[trained], return_index=True)
-        rows = np.flatnonzero(trained)[first]
-        values = seconds[rows, seeds.index(seed)]
-        total += float(np.nansum(values))
+    for column, seed in enumerate(seeds):
+        rows = class_rows(table, dataset, (seed,))  # one trained row per class
+        total += float(np.nansum(seconds[rows, column]))
         runs += int(rows.size)
     wall = float(table.provenance.get("total_wall_seconds", math.nan))
     return BuildCost(runs, total, wall)

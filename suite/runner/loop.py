@@ -91,15 +91,15 @@ def _loop(
         ledger.add_strategy_time(spent)
         clock.delay_next(spent)
         utility = context.utility(values)
+        arch_str = context.space.to_str(trial.arch)
         top = obs.fidelity == context.max_fidelity and not math.isnan(utility)
         if top and (incumbent is None or utility > incumbent[0]):
-            arch = context.space.to_str(trial.arch)
-            incumbent = (utility, arch, values[0], setup.final_metric(trial.arch))
+            incumbent = (utility, arch_str, values[0], setup.final_metric(trial.arch))
         result.evaluations.append(
             Evaluation(
                 number=len(result.evaluations),
                 time=now,
-                arch=context.space.to_str(trial.arch),
+                arch=arch_str,
                 index=context.space.index(trial.arch) if context.space.enumerable else -1,
                 fidelity=obs.fidelity,
                 values=values,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 
@@ -41,16 +42,13 @@ class SearchSpace:
         return self.size < 2**62
 
     def _radix_weights(self) -> np.ndarray:
-        # decision 0 is the most significant digit
-        weights = np.ones(self.n_decisions, dtype=np.int64)
-        for i in range(self.n_decisions - 2, -1, -1):
-            weights[i] = weights[i + 1] * self.cardinalities[i + 1]
-        return weights
+        return _radix_weights(tuple(self.cardinalities))
 
     def index(self, arch: Arch) -> int:
         """Our index of ``arch`` in ``0..size-1`` (mixed radix, decision 0 most significant)."""
-        self.validate(arch)
-        return int(np.dot(np.asarray(arch, dtype=np.int64), self._radix_weights()))
+        arch = self.validate(arch)
+        # plain Python: called once or more per query on hot search loops
+        return sum(v * w for v, w in zip(arch, _radix_tuple(tuple(self.cardinalities)), strict=True))
 
     def indices(self, archs: np.ndarray) -> np.ndarray:
         """Vectorised :meth:`index` over an ``(n, n_decisions)`` int array."""
@@ -181,3 +179,18 @@ def register_space(name: str):  # type: ignore[no-untyped-def]
 def get_space(name: str, **kwargs: object) -> SearchSpace:
     """Instantiate the registered space ``name``."""
     return SPACES.get(name)(**kwargs)
+
+
+@cache
+def _radix_weights(cardinalities: tuple[int, ...]) -> np.ndarray:
+    """Mixed-radix place values; decision 0 is the most significant digit."""
+    weights = np.ones(len(cardinalities), dtype=np.int64)
+    for i in range(len(cardinalities) - 2, -1, -1):
+        weights[i] = weights[i + 1] * cardinalities[i + 1]
+    weights.setflags(write=False)
+    return weights
+
+
+@cache
+def _radix_tuple(cardinalities: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(w) for w in _radix_weights(cardinalities))
