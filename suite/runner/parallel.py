@@ -135,9 +135,14 @@ def _run_ray(batches: list[Batch], address: str, workers: int) -> Iterator[tuple
     started = False
     if not ray.is_initialized():
         if address == "local":
-            ray.init(num_cpus=max(workers, 1), include_dashboard=False, log_to_driver=False)
+            ray.init(
+                num_cpus=max(workers, 1),
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
         else:
-            ray.init(address=address, log_to_driver=False)
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
         started = True
     try:
         task = ray.remote(num_cpus=1)(run_batch)
