@@ -95,7 +95,11 @@ def run_build(args: argparse.Namespace) -> int:
         max_runs=args.max_runs,
     )
     command = "nasuite " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    signal.signal(signal.SIGTERM, _stop_gracefully)  # `kill PID` saves like Ctrl-C does
+    # `kill PID` saves like Ctrl-C does. SIGINT is set explicitly too: a build started as a
+    # background job of a non-interactive shell inherits SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler, so Ctrl-C / `kill -INT` would do nothing.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, _stop_gracefully)
     report = build_table(spec, args.out, options, command=command)
     if args.json:
         emit_json(asdict(report))
