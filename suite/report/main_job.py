@@ -3,8 +3,11 @@
 The multi-trial strategies run ``runs`` times each under the simulated clock (charged the
 table's recorded CPU train times, converted to GPU-days by :mod:`suite.conversion`), with
 accuracy vs latency as a second view; the surrogate and proxy sections come from the same
-table. Everything is written under ``out``: ``report.md``, PNG plots, ``summary.csv``,
-``evaluations.csv`` and ``runs.json``.
+table. Every registered one-shot strategy (DARTS, GDAS, SPOS, latency-aware DARTS) then trains
+its supernet on the table's data at a short budget (:mod:`suite.report.oneshot_part`) and is
+reported beside them with its measured cost. Everything is written under ``out``: ``report.md``,
+PNG plots, ``summary``, ``oneshot`` and ``evaluations`` tables (each as ``.csv`` and ``.parquet``),
+``runs.json`` and ``report.json``.
 """
 
 from __future__ import annotations
@@ -25,7 +28,12 @@ DEFAULT_TABLE = REPO / "data" / "nb201-fashion-mnist-small.h5"
 
 @dataclass(frozen=True)
 class MainJobSettings:
-    """What ``nasuite run`` does; ``budget_seconds=None`` = 100 median cell trainings."""
+    """What ``nasuite run`` does; ``budget_seconds=None`` = 100 median cell trainings.
+
+    ``oneshot``: also run the one-shot strategies (``oneshot_strategies``, default every
+    registered one), ``oneshot_runs`` times each (seeds 0, 1, ...), on ``oneshot_device``
+    (default: CUDA when present, else the CPU).
+    """
 
     table: Path = DEFAULT_TABLE
     out: Path = Path("nasuite-report")
@@ -36,10 +44,16 @@ class MainJobSettings:
     workers: int = 2
     strategies: tuple[str, ...] = ()
     latency: str = "latency_ms:cpu_b1"
+    oneshot: bool = True
+    oneshot_strategies: tuple[str, ...] = ()
+    oneshot_runs: int = 1
+    oneshot_device: str | None = None
 
     def __post_init__(self) -> None:
         if self.runs < 1:
             raise SearchSettingsError(f"runs must be >= 1, got {self.runs}")
+        if self.oneshot_runs < 1:
+            raise SearchSettingsError(f"oneshot runs must be >= 1, got {self.oneshot_runs}")
         if self.budget_seconds is not None and not self.budget_seconds > 0:
             raise SearchSettingsError(f"budget must be > 0 seconds, got {self.budget_seconds}")
 
@@ -64,9 +78,11 @@ def default_budget(table: Any, dataset: str) -> float:
 
 def run_main_job(settings: MainJobSettings) -> MainJobResult:
     """Search, measure, plot and write the report; returns what it wrote and how long each part took."""
+    from suite.oneshot import get_oneshot, oneshot_names
     from suite.report.markdown import write_report
+    from suite.report.oneshot_part import run_oneshot_searches
     from suite.runner.parallel import BenchmarkSpec, _open
-    from suite.strategies import strategy_names
+    from suite.strategies import get_strategy, strategy_names
 
     if not Path(settings.table).is_file():
         raise SearchSettingsError(
@@ -80,10 +96,22 @@ def run_main_job(settings: MainJobSettings) -> MainJobResult:
     result = MainJobResult(settings, budget)
     result.timings["open"] = time.perf_counter() - started
     names = list(settings.strategies or strategy_names())
+    oneshot = list(settings.oneshot_strategies or oneshot_names()) if settings.oneshot else []
+    for name in names:
+        get_strategy(name)  # unknown names fail before any work
+    for name in oneshot:
+        get_oneshot(name)
     searched = _search(bench, names, budget, settings)
     result.timings["multi-trial search"] = time.perf_counter() - started - result.timings["open"]
     tic = time.perf_counter()
+    found = None
+    if oneshot:
+        seeds = range(settings.oneshot_runs)
+        found = run_oneshot_searches(benchmark, oneshot, seeds, settings.oneshot_device)
+        result.timings["one-shot search"] = time.perf_counter() - tic
+    tic = time.perf_counter()
     sections = _sections(benchmark.table, settings)
+    sections["oneshot"] = found
     result.timings["surrogate and proxies"] = time.perf_counter() - tic
     tic = time.perf_counter()
     result.payload, result.files = write_report(settings, benchmark, budget, searched, sections)

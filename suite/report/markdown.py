@@ -1,8 +1,7 @@
-"""Writes ``report.md``, its plots and the CSV/JSON exports of ``nasuite run``."""
+"""Writes ``report.md``, its plots and the CSV/Parquet/JSON exports of ``nasuite run``."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import numpy as np
 from suite.clock import BASELINES, gpu_days
 from suite.jsonable import to_jsonable
 from suite.report import plots
+from suite.report.exports import times_cheaper_columns, write_table
 from suite.runner.pareto import non_dominated
 from suite.runner.results import write_results
 from suite.runner.summary import WITHIN, summarise
@@ -31,7 +31,12 @@ def write_report(
     runs = searched["runs"]
     summaries = summarise(runs, optimum, conversion.speedup)
     files = list(write_results(out, [(str(settings.table), r) for r in runs], _protocol(settings, budget)))
-    files.append(_summary_csv(out / "summary.csv", summaries))
+    files += _summary_tables(out, summaries)
+    oneshot = sections.get("oneshot")
+    if oneshot is not None:
+        from suite.report.oneshot_part import COLUMNS
+
+        files += write_table(out, "oneshot", oneshot.rows(), COLUMNS)
     by_strategy = {n: [r for r in runs if r.strategy == n] for n in searched["names"]}
     files.append(
         plots.plot_anytime(
@@ -78,7 +83,10 @@ def write_report(
         "proxies": {"spearman_abs": proxies.spearman, "cells": proxies.cells, "ceiling": proxies.ceiling},
         "build": {**build.__dict__, "gpu_days": gpu_days(build.train_seconds, conversion.speedup)},
     }
-    files.append(_markdown(out / "report.md", payload, summaries, settings))
+    if oneshot is not None:
+        cells = {"scored": int(benchmark.available_by_index().sum()), "space": benchmark.space.size}
+        payload["oneshot"] = {**oneshot.as_dict(), "table_cells": cells}
+    files.append(_markdown(out / "report.md", payload, summaries, settings, oneshot))
     (out / "report.json").write_text(json.dumps(to_jsonable(payload), indent=1, allow_nan=False) + "\n")
     files.append(out / "report.json")
     return payload, files
@@ -95,19 +103,17 @@ def _protocol(settings: Any, budget: float) -> dict[str, Any]:
     }
 
 
-def _summary_csv(path: Path, summaries: list[Any]) -> Path:
-    rows = [s.as_dict() for s in summaries]
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(
-            fh,
-            fieldnames=[k for k in rows[0] if k != "evaluations_within"]
-            + [f"evaluations_within_{g}" for g in WITHIN],
-        )
-        writer.writeheader()
-        for row in rows:
-            within = row.pop("evaluations_within")
-            writer.writerow({**row, **{f"evaluations_within_{g}": within[str(g)] for g in WITHIN}})
-    return path
+def _summary_tables(out: Path, summaries: list[Any]) -> list[Path]:
+    """``summary.csv`` and ``summary.parquet``: one row per strategy, dicts flattened to columns."""
+    rows = []
+    for s in summaries:
+        row = {k: v for k, v in s.__dict__.items() if k != "evaluations_within"}
+        row.update(times_cheaper_columns(s.gpu_days_median))
+        row.update({f"evaluations_within_{g}": s.evaluations_within[g] for g in WITHIN})
+        rows.append(row)
+    kinds = {"strategy": "string", "runs": "int64", "failed": "int64"}
+    columns = {k: kinds.get(k, "float64") for k in rows[0]} if rows else {"strategy": "string"}
+    return write_table(out, "summary", rows, columns)
 
 
 def _pareto(benchmark: Any, latency: str, metric: str, by_strategy: dict[str, list[Any]], path: Path) -> Path:
@@ -130,7 +136,9 @@ def _pareto(benchmark: Any, latency: str, metric: str, by_strategy: dict[str, li
     )
 
 
-def _markdown(path: Path, payload: dict[str, Any], summaries: list[Any], settings: Any) -> Path:
+def _markdown(
+    path: Path, payload: dict[str, Any], summaries: list[Any], settings: Any, oneshot: Any = None
+) -> Path:
     conv = payload["cost_conversion"]
     lines = [
         "# nasuite run",
@@ -161,6 +169,10 @@ def _markdown(path: Path, payload: dict[str, Any], summaries: list[Any], setting
         "x points of the optimum: median over runs (inf: most runs never got there); the count does "
         "not depend on any device.",
         "",
+    ]
+    if oneshot is not None:
+        lines += _oneshot_lines(oneshot, payload["optimum"]["metric"], payload["oneshot"]["table_cells"])
+    lines += [
         f"Building the table cost {build['runs']} training runs, "
         f"{build['train_seconds'] / 3600:.1f} CPU hours "
         f"of training ({build['gpu_days']:.3f} GPU-days by the same conversion); one search above costs the "
@@ -189,13 +201,58 @@ def _markdown(path: Path, payload: dict[str, Any], summaries: list[Any], setting
     if payload["proxies"]["spearman_abs"]:
         lines += ["", "![proxies](proxies.png)"]
     failed: dict[str, str] = {}
-    for failure in payload["failures"]:
+    for failure in payload["failures"] + (oneshot.failures if oneshot is not None else []):
         failed.setdefault(failure["strategy"], failure["error"].strip().splitlines()[-1])
     if failed:
-        lines += ["", "## Failed runs", "", "Full tracebacks are in `runs.json`.", ""]
+        where = "Full tracebacks are in `runs.json` (one-shot runs: `report.json`)."
+        lines += ["", "## Failed runs", "", where, ""]
         lines += [f"- {name}: `{message}`" for name, message in failed.items()]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _oneshot_lines(oneshot: Any, metric: str, cells: dict[str, int]) -> list[str]:
+    """The one-shot table: one row per run, its measured cost beside the multi-trial rows'."""
+    from suite.report.oneshot_part import SHORT_BUDGET
+
+    if oneshot.skipped:
+        return [f"One-shot strategies skipped: {oneshot.skipped}.", ""]
+    budget = SHORT_BUDGET
+    lines = [
+        f"One-shot strategies train one weight-sharing supernet each for real on the table's data "
+        f"({budget['epochs']} epochs of {budget['images_per_epoch']} training images, batch "
+        f"{budget['batch_size']}: a short budget, so the cells show what each method derives at "
+        "that budget; `nasuite oneshot` runs longer searches) and derive one cell; its accuracy is "
+        "looked up in the table. Cost: measured wall time on the device.",
+        "",
+        f"| one-shot strategy | seed | derived cell | {metric} | regret | skip share | "
+        "search seconds (device) | GPU-days | x cheaper than NASNet (2000) | x AmoebaNet (3150) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    missing = False
+    for r in oneshot.results:
+        if np.isfinite(r.accuracy):
+            where = "" if r.accuracy_source == "table" else f" ({r.accuracy_source})"
+            accuracy, regret = f"{r.accuracy:.3f}{where}", f"{r.regret:.3f}"
+        else:
+            missing, accuracy, regret = True, "not in the table", "n/a"
+        cell = r.arch.replace("|", "\\|")  # a pipe in a table cell, even in code, needs escaping
+        lines.append(
+            f"| {r.strategy} | {r.seed} | `{cell}` | {accuracy} | {regret} | {r.skip_share:.2f} | "
+            f"{r.search_seconds:.1f} ({r.device}) | {r.gpu_days:.2e} | {_ratio(2000, r.gpu_days)} | "
+            f"{_ratio(3150, r.gpu_days)} |"
+        )
+    lines.append("")
+    if missing:
+        lines += [
+            "not in the table: the table has no run of the derived cell's class (it scores "
+            f"{cells['scored']:,} of {cells['space']:,} cells), so its accuracy and regret are not "
+            "reported.",
+            "",
+        ]
+    for note in sorted({r.gpu_days_assumption for r in oneshot.results}):
+        lines += [f"One-shot GPU-days: {note}.", ""]
+    return lines
 
 
 def _count(value: float) -> str:

@@ -14,6 +14,7 @@ from suite.runner import SearchSpec
 from suite.runner.parallel import BenchmarkSpec, run_many
 from suite.runner.results import write_results
 from suite.runner.summary import summarise
+from tests.suite.parquet_check import assert_parquet_matches_csv
 from tests.test_cli import run_json
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,7 +42,8 @@ def test_result_files_hold_every_evaluation_and_the_protocol(nb201_table_path: P
     bench = BenchmarkSpec(str(nb201_table_path), "cifar10", "test", time_dataset="cifar10-valid")
     spec = SearchSpec("evolution", budget_seconds=6000, fidelity=12, report="test@200")
     runs = [(bench.label, r) for _, rs in run_many([bench], [spec], [0, 1]) for r in rs]
-    csv_path, header_path = write_results(tmp_path, runs, {"spec": spec.describe()})
+    csv_path, header_path, parquet_path = write_results(tmp_path, runs, {"spec": spec.describe()})
+    assert assert_parquet_matches_csv(csv_path, parquet_path) == sum(len(r.evaluations) for _, r in runs)
     rows = list(csv.DictReader(csv_path.open()))
     assert len(rows) == sum(len(r.evaluations) for _, r in runs)
     first = runs[0][1]
@@ -77,15 +79,18 @@ def test_cli_compare_writes_results(
     assert payload["protocol"]["optimum"] == pytest.approx(94.3733, abs=1e-3)
     assert all(s["runs"] == 3 and 85 < s["final_mean"] <= 94.3734 for s in payload["summary"])
     assert (tmp_path / "evaluations.csv").is_file() and (tmp_path / "runs.json").is_file()
+    rows = assert_parquet_matches_csv(tmp_path / "evaluations.csv", tmp_path / "evaluations.parquet")
+    assert rows > 0 and str(tmp_path / "evaluations.parquet") in payload["files"]
 
 
 def test_default_table_search_with_a_latency_constraint_and_a_pareto_front(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     code, payload = run_json(
         capsys, "search", "--benchmark", str(DEFAULT_TABLE), "--dataset", "fashion-mnist",
         "--strategy", "optuna:NSGAIISampler", "--budget", "600", "--runs", "2",
         "--constraint", "latency_ms:cpu_b1<=2", "--objective", "latency_ms:cpu_b64", "--json",
+        "--out", str(tmp_path),
     )  # fmt: skip
     assert code == 0, payload
     assert payload["summary"][0]["failed"] == 0
@@ -94,6 +99,8 @@ def test_default_table_search_with_a_latency_constraint_and_a_pareto_front(
     latency = [p["latency_ms:cpu_b64"] for p in front]
     accuracy = [p["valid"] for p in front]
     assert latency == sorted(latency) and accuracy == sorted(accuracy)  # more latency buys accuracy
+    # the extra objective is a list column in Parquet, a space-joined string in the CSV
+    assert assert_parquet_matches_csv(tmp_path / "evaluations.csv", tmp_path / "evaluations.parquet")
 
 
 @pytest.mark.parametrize(
