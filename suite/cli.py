@@ -11,8 +11,11 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from tabular.errors import NasuiteError
+
+COMMAND_GROUP = "nasuite.commands"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +32,22 @@ def build_parser() -> argparse.ArgumentParser:
     search_cmd.add_parser(sub)
     run_cmd.add_parser(sub)
     oneshot_cmd.add_parser(sub)
+    for plugin in _command_plugins():
+        plugin.add_parser(sub)
     return parser
+
+
+def _command_plugins() -> list[Any]:
+    """Modules other packages register under the ``nasuite.commands`` entry-point group.
+
+    Each has ``add_parser(subparsers)``; ``reproduce`` adds ``nasuite reproduce`` this way, so the
+    suite never imports a package downstream of it.
+    """
+    from importlib import metadata
+
+    return [
+        entry.load() for entry in sorted(metadata.entry_points(group=COMMAND_GROUP), key=lambda e: e.name)
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
+from collections.abc import Sequence
 from typing import Any
 
 from suite.commands.output import emit_json
@@ -84,9 +84,9 @@ def run_strategies(args: argparse.Namespace) -> int:
 def _execute(args: argparse.Namespace, names: list[str]) -> int:
     from suite.errors import SearchSettingsError
     from suite.runner import SearchSpec
-    from suite.runner.parallel import BenchmarkSpec, run_many
+    from suite.runner.compare import run_comparison
+    from suite.runner.parallel import BenchmarkSpec
     from suite.runner.results import write_results
-    from suite.runner.summary import summarise
     from suite.strategies import get_strategy
 
     if args.runs < 1:
@@ -110,17 +110,15 @@ def _execute(args: argparse.Namespace, names: list[str]) -> int:
         for name in names
     ]
     seeds = list(range(args.seed, args.seed + args.runs))
-    started = time.perf_counter()
-    runs: list[tuple[str, Any]] = []
-    for batch, results in run_many([bench], specs, seeds, workers=args.workers, ray=args.ray):
-        runs.extend((batch.benchmark.label, r) for r in results)
+
+    def progress(batch: Any, results: list[Any]) -> None:
         if not args.json:
             print(f"  {batch.spec.strategy}: {len(results)} runs done", file=sys.stderr)
-    wall = time.perf_counter() - started
-    runs.sort(key=lambda lr: (names.index(lr[1].strategy), lr[1].seed))
-    optimum = _optimum(bench, specs[0])
-    conversion = _conversion(bench)
-    summaries = summarise([r for _, r in runs], optimum, conversion.speedup)
+
+    result = run_comparison(bench, specs, seeds, workers=args.workers, ray=args.ray, on_batch=progress)
+    runs = [(bench.label, r) for r in result.runs]
+    optimum, conversion, summaries = result.optimum, result.conversion, result.summaries
+    wall = result.wall_seconds
     protocol = {
         "benchmark": bench.__dict__,
         "specs": [s.describe() for s in specs],
@@ -146,29 +144,7 @@ def _execute(args: argparse.Namespace, names: list[str]) -> int:
     return 0
 
 
-def _conversion(bench: Any) -> Any:
-    from suite.conversion import conversion_for
-    from suite.runner.parallel import _open
-
-    benchmark, _ = _open(bench)
-    return conversion_for(benchmark.table, bench.time_dataset or bench.dataset)
-
-
-def _optimum(bench: Any, spec: Any) -> float:
-    """Best reported metric over the cells a search may propose (respects constraints)."""
-    import numpy as np
-
-    from suite.runner.parallel import _open, _setup
-
-    benchmark, _ = _open(bench)
-    setup = _setup(bench, spec)
-    report = spec.report or f"test@{max(benchmark.fidelities)}"
-    values = benchmark.metric_by_index(report, spec.report_dataset)
-    mask = setup.context.feasible if setup.context.feasible is not None else np.isfinite(values)
-    return float(np.nanmax(np.where(mask, values, np.nan)))
-
-
-def _print_summary(summaries: list[Any], optimum: float, wall: float, failures: list[Any]) -> None:
+def _print_summary(summaries: Sequence[Any], optimum: float, wall: float, failures: list[Any]) -> None:
     header = (
         "strategy",
         "runs",
