@@ -31,6 +31,8 @@ HELP_TABLE4 = {
     "fpga": ((4, 3.8, 70.2), (5, 4.7, 71.8), (6, 7.4, 73.5)),
 }
 STRATEGIES = ("evolution", "random")
+#: HELP prints latency and accuracy to one decimal: half a unit of the last digit
+ROUNDING = 0.05
 #: evolution may trail a meta-learned generator by this much and still agree
 SEARCH_TOLERANCE = 1.0
 
@@ -78,9 +80,9 @@ def latency_constrained(context: Context) -> Findings:
     for device, published in HELP_TABLE4.items():
         latency = table.hardware(f"latency_ms:{device}")
         for limit, achieved, paper_acc in published:
-            oracle = best_within(accuracy, latency, achieved)
+            oracle = best_within(accuracy, latency, achieved + ROUNDING)
             checks.append(Check(f"{device} table best within HELP's {achieved} ms", oracle, paper_acc, SOURCE,
-                                0.0, mode="at_least", unit="%"))  # fmt: skip
+                                ROUNDING, mode="at_least", unit="%"))  # fmt: skip
             result = constrained_search(context, device, limit)
             rea = result.summary("evolution")
             checks.append(Check(f"{device} <= {limit} ms: evolution mean test@200", rea.final_mean, paper_acc,
@@ -95,9 +97,14 @@ def latency_constrained(context: Context) -> Findings:
     notes = (
         "HELP's README does not name the dataset of Table 4; its accuracies (up to 73.5 %, the "
         "CIFAR-100 optimum is 73.51 %) fit NB201 CIFAR-100 test accuracy, used here.",
-        "HELP's achieved latency sometimes exceeds its constraint (pixel2 18 -> 19.0, 22 -> 25.0; fpga "
-        "6 -> 7.4 ms): its latency predictor erred. Our searches never exceed the constraint, since the "
-        "latency of every cell is in the table, so at those settings HELP's accuracy can be above ours.",
+        "HELP's achieved latency sometimes exceeds its constraint (pixel2 18 -> 19.0 and 22 -> 25.0, "
+        "eyeriss 9 -> 9.1, fpga 6 -> 7.4 ms): its latency predictor erred. Our searches never exceed the "
+        "constraint (every cell's latency is in the table), so there evolution can trail HELP by more "
+        "than a point: those 'disagrees' are HELP buying accuracy with latency over the limit.",
+        "Where the table's best cell within HELP's achieved latency is below HELP's accuracy (titan_rtx_256 "
+        "at 18.9 ms, eyeriss at 5.1 ms), HELP's printed pair is not consistent with HELP's own latency "
+        "table and NATS-Bench's seed-mean accuracy: its latency was likely measured on the device again, "
+        "or its accuracy is another split or seed. Both are HELP's published figures, not ours.",
         f"Our searches: NATS-Bench's CIFAR-100 budget ({BUDGET_SECONDS} simulated s), 12-epoch test "
         "accuracy as the signal; HELP spends almost no search on the target (meta-learned).",
     )
