@@ -66,11 +66,18 @@ def evaluate_on_table(
     extra: list[str] | None = None,
     per_class: bool | None = None,
     model_kwargs: dict[str, Any] | None = None,
+    max_cells: int | None = None,
 ) -> dict[str, Any]:
-    """Fit ``model`` on ``fractions`` of the cells (``repeats`` random splits each) and score it."""
+    """Fit ``model`` on ``fractions`` of the cells (``repeats`` random splits each) and score it.
+
+    ``max_cells`` evaluates on a uniform random sample of that many cells (drawn with ``seed``),
+    for quick runs; fractions are then fractions of the sample.
+    """
     from surrogates.predictors import PREDICTORS, predictor_for
 
     rows = evaluation_rows(table, dataset, metric, per_class)
+    if max_cells is not None and max_cells < rows.size:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, size=max_cells, replace=False))
     cls = PREDICTORS.get(model)
     encoding = encoding or cls.encoding
     features = make_features(

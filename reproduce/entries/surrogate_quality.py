@@ -32,7 +32,7 @@ def nb201_sweep(context: Context, model: str) -> dict[str, Any]:
 
     table = Table.open(context.nb201_table())
     return evaluate_on_table(table, "cifar10", "test@200", model, list(FRACTIONS), repeats=context.runs,
-                             seed=context.settings.seed)  # fmt: skip
+                             seed=context.settings.seed, max_cells=context.settings.cells)  # fmt: skip
 
 
 def default_table_ceiling(context: Context, model: str) -> dict[str, Any] | None:
@@ -91,5 +91,6 @@ def surrogate_quality(context: Context) -> Findings:
     )
     details = {"NB201 CIFAR-10 test@200 sweep": sweep_rows, "NB301 paper (context)": list(NB301_CONTEXT),
                "noise ceiling (default table)": ceiling_rows}  # fmt: skip
-    settings = {"repeats": context.runs, "models": list(MODELS), "fractions": list(FRACTIONS)}
+    settings = {"repeats": context.runs, "models": list(MODELS), "fractions": list(FRACTIONS),
+                "cells": context.settings.cells}  # fmt: skip
     return Findings(tuple(checks), details, notes, settings)

@@ -90,12 +90,15 @@ def test_search_cost_compares_with_the_published_gpu_days(
 def test_surrogate_quality_sweeps_every_model(
     nb201_table_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    result = reproduce_json(capsys, "surrogate-quality", "--table", str(nb201_table_path), "--runs", "1")
+    result = reproduce_json(
+        capsys, "surrogate-quality", "--table", str(nb201_table_path), "--runs", "1", "--cells", "1500"
+    )
     sweep = result["details"]["NB201 CIFAR-10 test@200 sweep"]
     assert {r["model"] for r in sweep} == {"xgb", "gin", "mlp", "ensemble"} and len(sweep) == 12
+    assert [r["train"] for r in sweep[:3]] == [15, 75, 150]  # 1 / 5 / 10 % of the 1,500-cell sample
     for model in ("xgb", "gin", "mlp", "ensemble"):
         taus = [r["kendall"] for r in sweep if r["model"] == model]
-        assert taus[-1] > taus[0] > 0.3  # more training cells, better ranking
+        assert taus[-1] > max(taus[0], 0.5)  # more training cells, better ranking
     ceiling = result["details"]["noise ceiling (default table)"]
     assert {r["model"] for r in ceiling} == {"xgb", "gin", "mlp", "ensemble"}
 
