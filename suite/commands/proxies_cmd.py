@@ -55,6 +55,18 @@ def add_parser(sub: Any) -> None:
     comp.add_argument("--json", action="store_true", help="print one JSON object")
     comp.set_defaults(handler=run_compute)
 
+    merge = psub.add_parser(
+        "merge",
+        help="fold scores computed in a copy of a table into the table",
+        description="Copy the rows a copy of the table finished (and the table has not) for every "
+        "proxy, refusing scores made with other settings. Lets scoring run on copies: on other "
+        "cores or machines, or while a build holds the table.",
+    )
+    merge.add_argument("source", help="the copy holding the new scores (.h5)")
+    merge.add_argument("target", help="the table to fold them into (.h5); rewritten atomically")
+    merge.add_argument("--json", action="store_true", help="print one JSON object")
+    merge.set_defaults(handler=run_merge)
+
 
 def run_list(args: argparse.Namespace) -> int:
     from surrogates.proxies import PROXIES
@@ -115,4 +127,19 @@ def run_compute(args: argparse.Namespace) -> int:
         )
     for note in report.notes:
         print(f"  note: {note}")
+    return 0
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from surrogates.proxies.merge import merge_scores
+
+    report = merge_scores(args.source, args.target)
+    if args.json:
+        emit_json(asdict(report))
+        return 0
+    for name, rows in report.rows.items():
+        print(f"  {name:<28} {rows} rows taken")
+    print(f"{report.target}: merged {sum(report.rows.values())} rows from {report.source}")
     return 0
