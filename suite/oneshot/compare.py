@@ -220,10 +220,15 @@ class OneShotComparison:
         }
 
 
-def source_kind(source: str) -> str:
-    """``table``, ``live`` (trained under the table's budget) or ``missing``."""
+def source_kind(source: str, index: int, in_file: np.ndarray | None = None) -> str:
+    """``table``, ``live`` (trained under the table's budget) or ``missing``.
+
+    A cell trained live earlier in the same comparison is in the table in memory when a later
+    run derives it again; ``in_file`` (per cell index: did the file hold it before the runs?)
+    keeps such a cell ``live``.
+    """
     if source == "table":
-        return "table"
+        return "table" if in_file is None or bool(in_file[index]) else "live"
     return "live" if source.startswith("live") else "missing"
 
 
@@ -275,7 +280,12 @@ def _median(values: Sequence[float]) -> float:
 
 
 def oneshot_row(
-    strategy: str, results: Sequence[OneShotResult], optimum: float, conversion: DeviceConversion, failed: int
+    strategy: str,
+    results: Sequence[OneShotResult],
+    optimum: float,
+    conversion: DeviceConversion,
+    failed: int,
+    in_file: np.ndarray | None = None,
 ) -> OneShotRow:
     """Summarise one strategy's runs; regret is against ``optimum`` (one figure for every row)."""
     accuracies = tuple(r.accuracy for r in results)
@@ -286,7 +296,7 @@ def oneshot_row(
         seeds=tuple(r.seed for r in results),
         cells=tuple(r.arch for r in results),
         accuracies=accuracies,
-        sources=tuple(source_kind(r.accuracy_source) for r in results),
+        sources=tuple(source_kind(r.accuracy_source, r.index, in_file) for r in results),
         accuracy_mean=mean,
         accuracy_std=std,
         regret_mean=optimum - mean,
@@ -356,6 +366,10 @@ def compare_oneshot(
         report = report_name(table_, benchmark.dataset, str(s.options.get("report", "test")))
         row, optimum = table_.optimum(benchmark.dataset, report)
         optimum_arch = benchmark.space.to_str(table_.arch(row))
+    in_file = None  # which cells the file held before any run trained one live
+    if hasattr(benchmark, "metric_by_index") and report:
+        with contextlib.suppress(NasuiteError):
+            in_file = np.isfinite(benchmark.metric_by_index(report)).copy()
     conversion = table_conversion(table_, benchmark.dataset)
     data = prepare(benchmark, s.device, data_root=s.data_root).data  # loaded once for every run
 
@@ -383,6 +397,7 @@ def compare_oneshot(
             optimum,
             conversion,
             sum(f["strategy"] == name for f in failures),
+            in_file,
         )
         for name in s.strategies
     )

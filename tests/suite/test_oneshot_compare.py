@@ -13,7 +13,7 @@ import pytest
 
 from suite.benchmarks import LiveBenchmark, TabularBenchmark
 from suite.errors import SearchSettingsError, UnknownStrategyError
-from suite.oneshot.compare import CompareSettings, OneShotComparison, compare_oneshot
+from suite.oneshot.compare import CompareSettings, OneShotComparison, compare_oneshot, source_kind
 from suite.oneshot.result import skip_share
 from tabular.errors import UnknownNameError
 from tabular.spaces.nb201 import SKIP
@@ -82,6 +82,14 @@ def test_skip_share_of_a_known_cell() -> None:
         "|skip_connect~0|+|skip_connect~0|none~1|+|nor_conv_3x3~0|skip_connect~1|avg_pool_3x3~2|"
     )
     assert skip_share(cell) == pytest.approx(3 / 6)
+
+
+def test_a_cell_trained_live_earlier_in_the_comparison_is_not_counted_as_the_tables() -> None:
+    in_file = np.array([True, False])
+    assert source_kind("table", 0, in_file) == "table"
+    assert source_kind("table", 1, in_file) == "live"  # in memory only: an earlier run trained it
+    assert source_kind("live (trained now): t.h5", 1, in_file) == "live"
+    assert source_kind("missing from the table (partial table; ...)", 1, in_file) == "missing"
 
 
 @pytest.mark.slow
