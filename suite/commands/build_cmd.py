@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import signal
 import sys
 from typing import Any
 
 from suite.commands.output import emit_json
+from suite.commands.signals import stop_gracefully_on_signals
 
 
 def add_parser(tsub: Any) -> None:
@@ -52,10 +52,6 @@ def add_parser(tsub: Any) -> None:
     build.set_defaults(handler=run_build)
 
 
-def _stop_gracefully(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def parse_archs(text: str) -> int | None:
     from tabular.errors import BuildError
 
@@ -95,11 +91,7 @@ def run_build(args: argparse.Namespace) -> int:
         max_runs=args.max_runs,
     )
     command = "nasuite " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    # `kill PID` saves like Ctrl-C does. SIGINT is set explicitly too: a build started as a
-    # background job of a non-interactive shell inherits SIGINT ignored, and Python then
-    # installs no KeyboardInterrupt handler, so Ctrl-C / `kill -INT` would do nothing.
-    for stop_signal in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop_signal, _stop_gracefully)
+    stop_gracefully_on_signals()  # `kill PID` and Ctrl-C save what is finished
     report = build_table(spec, args.out, options, command=command)
     if args.json:
         emit_json(asdict(report))

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from suite.commands.output import emit_json
+from suite.commands.signals import stop_gracefully_on_signals
 
 #: CLI flag -> NetworkConfig field
 _NETWORK_FLAGS = {
@@ -96,6 +97,7 @@ def run_compute(args: argparse.Namespace) -> int:
         if getattr(args, flag) is not None
     }
     network = given or None  # partial: the rest from a built table; other tables need all five
+    stop_gracefully_on_signals()  # `kill PID` and Ctrl-C save the rows scored so far
     report = compute_proxies(
         args.file,
         names,

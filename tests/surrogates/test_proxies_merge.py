@@ -1,9 +1,14 @@
-"""Scores computed in copies of a table are folded back: finished rows only, same settings only."""
+"""Scores computed in copies of a table are folded back (finished rows only, same settings only), and a
+stopped computation keeps what it finished."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +89,26 @@ def test_cli_merge_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["proxies", "merge", str(copy), str(table), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["rows"] == {"data-free/params": 1, "data-free/synflow": 1}
     assert main(["proxies", "merge", str(tmp_path / "missing.h5"), str(table)]) == 2
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_signal_saves_the_scored_rows(tmp_path: Path, sig: int) -> None:
+    """`kill PID` (or Ctrl-C) stops scoring and keeps every finished row; a rerun resumes."""
+    rng = np.random.default_rng(0)
+    strings = [SPACE.to_str(SPACE.sample(rng)) for _ in range(400)]
+    table = plain_table(tmp_path / "t.h5", strings)
+    flags = ["--channels", "4", "--cells", "1", "--in-channels", "1", "--classes", "10", "--resolution", "16"]
+    args = [sys.executable, "-m", "suite.cli", "proxies", "compute", str(table), "--proxies", "synflow",
+            "--no-progress", "--flush-seconds", "0", *flags]  # fmt: skip
+    # start with SIGINT ignored, as a background job of a non-interactive shell is
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # fmt: skip
+    first = table.stat().st_mtime_ns
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and table.stat().st_mtime_ns == first:
+        time.sleep(0.05)  # wait for the first save
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "rerun the command to resume" in err
+    status = Table.open(table).raw.arrays[f"{STATUS_GROUP}/data-free/synflow"]
+    assert 1 <= int((status != RowStatus.PENDING).sum()) < 400
