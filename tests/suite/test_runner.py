@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -145,3 +146,12 @@ def test_runs_on_a_local_ray_cluster_match_one_process(nb201_table_path: Path) -
     inline = [r for _, rs in run_many([bench], specs, range(3)) for r in rs]
     on_ray = [r for _, rs in run_many([bench], specs, range(3), workers=2, ray="local") for r in rs]
     assert _trajectories(inline) == _trajectories(on_ray)
+
+
+def test_pool_workers_get_one_math_thread_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    from suite.runner.parallel import _one_thread_per_worker
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    _one_thread_per_worker()
+    assert os.environ["OMP_NUM_THREADS"] == "1" and os.environ["MKL_NUM_THREADS"] == "3"
