@@ -41,6 +41,10 @@ def conversion_for(table: Table, dataset: str) -> DeviceConversion:
     devices = {str(s.get("device", "cpu")) for s in provenance.get("sessions", [])}
     if devices and all(d.startswith("cuda") for d in devices):
         return DeviceConversion("GPU", 1.0, "the table was built on a GPU: its seconds are GPU seconds")
+    if not {"flops", "mflops_nb201"} & set(table.hardware_names()):
+        return DeviceConversion(
+            "CPU", 1.0, "the table records no FLOPs to normalise its CPU seconds by: counted as GPU seconds"
+        )
     rate = cpu_training_gflops(table, dataset)
     speedup = REFERENCE_GPU_TRAIN_GFLOPS / rate
     return DeviceConversion(

@@ -208,3 +208,15 @@ def test_cli_compares_and_prints_one_json_object(table_path: Path, tmp_path: Pat
     assert main([*bad, "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["error"]["type"] == "UnknownStrategyError"
     assert main(["oneshot", "--benchmark", str(path), "--strategy", "gdas", "--seeds", "a,b"]) == 2
+
+
+def test_a_cpu_table_without_flops_compares_second_for_second(table_path: Path) -> None:
+    """A table built without hardware metrics still runs `compare` (no FLOPs to normalise by)."""
+    from suite.runner import SearchSpec
+    from suite.runner.compare import run_comparison
+    from suite.runner.parallel import BenchmarkSpec
+
+    bench = BenchmarkSpec(str(table_path), "synthetic")
+    result = run_comparison(bench, [SearchSpec("random", budget_seconds=60.0)], [0, 1])
+    assert result.conversion.speedup == 1.0 and "no FLOPs" in result.conversion.assumption
+    assert len(result.runs) == 2 and all(r.evaluations for r in result.runs)
