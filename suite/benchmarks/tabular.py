@@ -17,7 +17,9 @@ class TabularBenchmark:
 
     ``fidelities`` are the epochs at which the table has the search quantity, e.g. (1, 2) for
     a table built with a 2-epoch budget, or (12, 200) for NB201, where the two come from
-    different runs (a 12-epoch and a 200-epoch schedule). ``seed=None`` returns the seed mean;
+    different runs (a 12-epoch and a 200-epoch schedule); passing ``fidelities`` keeps only those
+    (NB201's ``cifar10-valid`` has ``valid@200`` for every cell but ``valid@12`` for under
+    10 % of them, so a search on it uses ``(200,)``). ``seed=None`` returns the seed mean;
     a seed returns that training run where the table has it.
 
     ``time_dataset`` charges another dataset's recorded train times: NB201's protocol searches
@@ -26,7 +28,12 @@ class TabularBenchmark:
     """
 
     def __init__(
-        self, table: Table, dataset: str, search: str = "valid", time_dataset: str | None = None
+        self,
+        table: Table,
+        dataset: str,
+        search: str = "valid",
+        time_dataset: str | None = None,
+        fidelities: tuple[int, ...] | None = None,
     ) -> None:
         if dataset not in table.datasets:
             table.seeds(dataset)  # raises UnknownDatasetError listing the datasets
@@ -46,6 +53,14 @@ class TabularBenchmark:
         )
         if not self._fidelities:
             raise UnknownMetricError(f"{search}@<epoch>", names, where=dataset)
+        if fidelities is not None:  # e.g. only NB201's 200 epochs, where the 12-epoch figure is partial
+            unknown = [f"{search}@{e}" for e in fidelities if e not in self._fidelities]
+            if unknown or not fidelities:
+                raise UnknownMetricError(
+                    unknown[0] if unknown else "(no fidelity)", [f"{search}@{e}" for e in self._fidelities],
+                    where=dataset,
+                )  # fmt: skip
+            self._fidelities = tuple(sorted(set(fidelities)))
         self._quantities = table.quantities(dataset)
         self._names = set(names)  # metric_names scans the arrays: do it once
         self._hardware = table.hardware_names()

@@ -33,6 +33,7 @@ class BenchmarkSpec:
     dataset: str
     search: str = "valid"
     time_dataset: str | None = None
+    fidelities: tuple[int, ...] | None = None
 
     def open(self) -> tuple[TabularBenchmark, Any]:
         return _open(self)
@@ -48,7 +49,7 @@ def _open(spec: BenchmarkSpec) -> tuple[TabularBenchmark, Any]:
     from tabular.table import Table
 
     table = Table.open(spec.table)
-    benchmark = TabularBenchmark(table, spec.dataset, spec.search, spec.time_dataset)
+    benchmark = TabularBenchmark(table, spec.dataset, spec.search, spec.time_dataset, spec.fidelities)
     needed = _needs_cost_model(benchmark)
     return benchmark, (TrainTimeModel.fit(table, benchmark.time_dataset) if needed else None)
 

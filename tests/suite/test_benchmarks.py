@@ -70,3 +70,15 @@ def test_surrogate_noise_is_seeded(nb201_table: Table) -> None:
 def test_surrogate_benchmark_needs_the_search_metric(nb201_table: Table) -> None:
     with pytest.raises(UnknownMetricError, match="valid@200"):
         SurrogateBenchmark.fit_from_table(nb201_table, "cifar10", quantities=("test",), model="xgb")
+
+
+def test_tabular_benchmark_keeps_only_the_fidelities_asked(nb201_table: Table) -> None:
+    """cifar10-valid has valid@200 for every cell but valid@12 for few: a search on it uses 200 only."""
+    both = TabularBenchmark(nb201_table, "cifar10-valid", "valid")
+    only = TabularBenchmark(nb201_table, "cifar10-valid", "valid", fidelities=(200,))
+    assert both.fidelities == (12, 200) and only.fidelities == (200,)
+    assert both.available_by_index().sum() < 0.1 * 15_625  # the partial 12-epoch figure limits it
+    assert only.available_by_index().all()
+    assert only.query(nb201_table.arch(6111)).fidelity == 200
+    with pytest.raises(UnknownMetricError, match="valid@50"):
+        TabularBenchmark(nb201_table, "cifar10-valid", "valid", fidelities=(50,))
