@@ -50,6 +50,11 @@ class Context:
         self.runs = settings.runs or default_runs or 1
         self._nb201: Path | None = None
 
+    @property
+    def seeds(self) -> list[int]:
+        """The run seeds: ``runs`` of them from ``--seed``."""
+        return list(range(self.settings.seed, self.settings.seed + self.runs))
+
     def published(self, relative: str) -> Path:
         """A file or folder of the published data; a clear error when it is missing."""
         path = self.settings.data / relative

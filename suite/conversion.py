@@ -12,6 +12,7 @@ normalisation; the evaluation counts in a report do not depend on it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,10 @@ def conversion_for(table: Table, dataset: str) -> DeviceConversion:
             "CPU", 1.0, "the table records no FLOPs to normalise its CPU seconds by: counted as GPU seconds"
         )
     rate = cpu_training_gflops(table, dataset)
+    if not (math.isfinite(rate) and rate > 0):
+        return DeviceConversion(
+            "CPU", 1.0, "the table has no trained cell to measure a CPU training rate: counted as GPU seconds"
+        )
     speedup = REFERENCE_GPU_TRAIN_GFLOPS / rate
     return DeviceConversion(
         "CPU",
@@ -66,4 +71,6 @@ def cpu_training_gflops(table: Table, dataset: str) -> float:
         forward = 2e6 * table.hardware("mflops_nb201")
     images = float(budget["train_size"]) * epochs
     trained = np.isfinite(seconds) & (seconds > 0) & ~table.degenerate
+    if not trained.any():
+        return math.nan
     return float(np.median(3 * forward[trained] * images / seconds[trained]) / 1e9)

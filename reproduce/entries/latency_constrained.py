@@ -54,8 +54,7 @@ def constrained_search(context: Context, device: str, limit: float) -> Any:
                    constraints=parse_constraints([f"latency_ms:{device}<={limit}"]))
         for name in STRATEGIES
     ]  # fmt: skip
-    seeds = list(range(context.settings.seed, context.settings.seed + context.runs))
-    return run_comparison(bench, specs, seeds, workers=context.settings.workers)
+    return run_comparison(bench, specs, context.seeds, workers=context.settings.workers)
 
 
 def incumbent_latency(result: Any, latency: np.ndarray, strategy: str) -> float:

@@ -66,8 +66,7 @@ def run_protocol(context: Context, protocol: Protocol) -> Any:
         )
         for name in STRATEGIES
     ]  # fmt: skip
-    seeds = range(context.settings.seed, context.settings.seed + context.runs)
-    return run_comparison(bench, specs, list(seeds), workers=context.settings.workers)
+    return run_comparison(bench, specs, context.seeds, workers=context.settings.workers)
 
 
 @register(

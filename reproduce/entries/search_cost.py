@@ -70,8 +70,7 @@ def search_cost(context: Context) -> Findings:
                    report_dataset="cifar10", max_evaluations=MAX_EVALUATIONS, options=OPTIONS.get(name, {}))
         for name in STRATEGIES
     ]  # fmt: skip
-    seeds = list(range(context.settings.seed, context.settings.seed + context.runs))
-    result = run_comparison(bench, specs, seeds, workers=context.settings.workers)
+    result = run_comparison(bench, specs, context.seeds, workers=context.settings.workers)
     nasnet, amoeba = BASELINES[0], BASELINES[1]
     checks: list[Check] = []
     rows: list[dict[str, Any]] = []

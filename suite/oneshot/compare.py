@@ -33,7 +33,6 @@ import math
 import os
 import time
 import traceback
-import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -70,25 +69,6 @@ def source_kind(source: str, index: int, in_file: np.ndarray | None = None) -> s
     if source == "table":
         return "table" if in_file is None or bool(in_file[index]) else "live"
     return "live" if source.startswith("live") else "missing"
-
-
-def table_conversion(table: Any, dataset: str) -> DeviceConversion:
-    """:func:`suite.conversion.conversion_for`; a CPU table with no FLOPs or trained cell counts 1:1."""
-    from suite.conversion import DeviceConversion, conversion_for
-
-    with (
-        warnings.catch_warnings(),
-        contextlib.suppress(NasuiteError, KeyError, ValueError, ZeroDivisionError),
-    ):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        conversion = conversion_for(table, dataset)
-        if math.isfinite(conversion.speedup) and conversion.speedup > 0:
-            return conversion
-    return DeviceConversion(
-        "CPU",
-        1.0,
-        "the table was timed on a CPU with no known training rate: CPU seconds counted as GPU seconds",
-    )
 
 
 def table_seconds(result: OneShotResult, conversion: DeviceConversion) -> tuple[float, str]:
@@ -184,6 +164,7 @@ def compare_oneshot(
     Bad names, seeds and options raise before any training; a one-shot run that raises is
     recorded with its traceback and the others go on. ``on_result`` sees each finished run.
     """
+    from suite.conversion import conversion_for
     from suite.oneshot.base import get_oneshot
     from suite.oneshot.clock import OneShotClock
     from suite.oneshot.result import report_name
@@ -210,7 +191,7 @@ def compare_oneshot(
     if hasattr(benchmark, "metric_by_index") and report:
         with contextlib.suppress(NasuiteError):
             in_file = np.isfinite(benchmark.metric_by_index(report)).copy()
-    conversion = table_conversion(table_, benchmark.dataset)
+    conversion = conversion_for(table_, benchmark.dataset)  # 1:1 for a CPU table with no rate
     data = prepare(benchmark, s.device, data_root=s.data_root).data  # loaded once for every run
 
     results: list[OneShotResult] = []
