@@ -23,7 +23,7 @@ import numpy as np
 from tabular.builder.executors import describe_host, make_executor
 from tabular.builder.journal import BuildLock, Journal, journal_path, stale_temp_files
 from tabular.builder.merge import apply_entry, done_runs, mark_degenerate
-from tabular.builder.plan import BuildSpec, class_order, plan_jobs
+from tabular.builder.plan import BuildSpec, class_order, is_sampled, plan_jobs
 from tabular.errors import BuildError
 from tabular.spaces import get_space
 from tabular.table import Table
@@ -152,13 +152,14 @@ def _open_or_create(target: Path, spec: BuildSpec, space: Any, data: Any) -> Tab
                 f"{str(target)!r} was built with different settings ({', '.join(diff)} differ); "
                 "build into a new file, or rerun with the same --space/--dataset/--budget"
             )
+        if is_sampled(space):
+            _grow_sample(table, space, spec)
         return table
-    if not space.enumerable or space.size > 1_000_000:
-        raise BuildError(
-            f"space {space.name} ({space.size} architectures) needs a sample table; "
-            "sample tables are not supported by this builder yet"
-        )
-    table = Table.new(space, space.all_archs(), provenance={})
+    if is_sampled(space):
+        table = Table.new(space, np.zeros((0, space.n_decisions), dtype=np.int8), provenance={})
+        _grow_sample(table, space, spec)
+    else:
+        table = Table.new(space, space.all_archs(), provenance={})
     table.raw.root_attrs["build"] = identity
     table.ensure_dataset(
         spec.dataset,
@@ -174,6 +175,26 @@ def _open_or_create(target: Path, spec: BuildSpec, space: Any, data: Any) -> Tab
         "sessions": [],
     }
     return table
+
+
+def _grow_sample(table: Table, space: Any, spec: BuildSpec) -> None:
+    """Give a sample table rows for the first ``spec.archs`` architectures of its sample order."""
+    if spec.archs is None:
+        raise BuildError(
+            f"space {space.name} has {space.size} architectures, too many to list; "
+            "give --archs N to build a table of a uniform sample of N"
+        )
+    order = class_order(space, spec.order_seed, spec.archs)
+    have = set(table.arch_index.tolist())
+    new = [int(i) for i in order if int(i) not in have]
+    if new:
+        table.append_archs(space.from_indices(np.asarray(new, dtype=np.int64)))
+    table.raw.root_attrs["sample"] = {
+        "kind": "uniform random sample of the space, in a seeded order (tabular.builder.plan)",
+        "space_size": int(space.size),
+        "archs": table.n_rows,
+        "order_seed": spec.order_seed,
+    }
 
 
 def _start_session(table: Table, options: BuildOptions, command: str, started: str) -> dict[str, Any]:

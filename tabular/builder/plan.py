@@ -3,6 +3,10 @@
 Cells are visited in a seeded random order of their isomorphism classes, so a table that is
 still growing is a uniform sample of the space; ``--archs N`` takes the first N classes of that
 order, and a later build with more archs or seeds extends the same order.
+
+A space too large to list (the macro kernel-size space has 3^16 architectures) is sampled
+instead: architectures drawn uniformly, in fixed-size blocks from the seeded generator, so the
+first N of a sample of N + M are the sample of N and a sample table can grow.
 """
 
 from __future__ import annotations
@@ -68,9 +72,34 @@ def class_order(space: SearchSpace, order_seed: int, sample_size: int | None) ->
         return rng.permutation(reps[alive])
     if sample_size is None:
         raise BuildError(f"space {space.name} has {space.size} architectures; give --archs N to sample N")
-    sample = space.indices(space.sample_many(rng, 4 * sample_size))
-    _, first = np.unique(sample, return_index=True)
-    return sample[np.sort(first)]
+    return sample_order(space, rng, sample_size)
+
+
+SAMPLE_BLOCK = 1024  #: draws per block; fixed, so a longer sample extends a shorter one
+
+
+def is_sampled(space: SearchSpace) -> bool:
+    """True when a build trains a sample of ``space`` rather than listing it."""
+    return not (space.enumerable and space.size <= 10_000_000)
+
+
+def sample_order(space: SearchSpace, rng: np.random.Generator, size: int) -> np.ndarray:
+    """The first ``size`` distinct non-degenerate architectures of a uniform stream (our indices)."""
+    seen: set[int] = set()
+    order: list[int] = []
+    draws = 0
+    while len(order) < size:
+        if draws > 100 * size + 10 * SAMPLE_BLOCK:
+            raise BuildError(f"cannot draw {size} distinct trainable architectures from {space.name}")
+        block = space.sample_many(rng, SAMPLE_BLOCK)
+        draws += SAMPLE_BLOCK
+        for index, arch in zip(space.indices(block).tolist(), block.tolist(), strict=True):
+            if index not in seen and not space.is_degenerate(tuple(arch)):
+                seen.add(index)
+                order.append(index)
+                if len(order) == size:
+                    break
+    return np.asarray(order, dtype=np.int64)
 
 
 def plan_jobs(order: np.ndarray, spec: BuildSpec, done: set[tuple[int, int]]) -> list[Job]:

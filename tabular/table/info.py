@@ -23,6 +23,7 @@ def table_info(table: Table, path: object = None) -> dict[str, Any]:
         "space_size": table.space.size,
         "checksum": table.checksum,
         "rows": table.n_rows,
+        "sample": table.raw.root_attrs.get("sample"),
         "isomorphism_classes": int(np.unique(table.iso_class).size),
         "degenerate": int(table.degenerate.sum()),
         "ids": table.id_names(),
@@ -172,6 +173,8 @@ def format_info(info: dict[str, Any]) -> str:
         f"{info['degenerate']} degenerate)",
         f"checksum {info['checksum']}",
     ]
+    if info.get("sample"):
+        lines.append(f"a sample of {info['rows']} of the space's {info['space_size']:,} architectures")
     for name, d in info["datasets"].items():
         lines.append(f"\n{name}: seeds {d['seeds']}, epochs {d['epochs']}, splits {d['split_source']}")
         sparse = [m for m in d["optimum"] if d["coverage"][m] <= 10]

@@ -58,6 +58,34 @@ class TableWriterMixin:
             raw.put(f"archs/id:{name}", column)
         return Table(raw)
 
+    def append_archs(self, choices: np.ndarray) -> np.ndarray:
+        """Add rows for new architectures (a growing sample table); returns the new rows.
+
+        Every per-row array grows: metrics and hardware with NaN, statuses with 0 (missing /
+        not computed), external ids with -1. Architectures already in the table are refused.
+        """
+        choices = self.space._check_array(np.asarray(choices)).astype(np.int8)
+        self.load_lazy()  # type: ignore[attr-defined]
+        old = int(self.raw.arrays["archs/choices"].shape[0])
+        fresh = type(self).new(self.space, choices, provenance={})  # type: ignore[attr-defined]
+        if self.space.enumerable:
+            clash = np.intersect1d(self.raw.arrays["archs/index"], fresh.raw.arrays["archs/index"])
+            if clash.size:
+                raise ArchIndexError(f"architecture with index {int(clash[0])} is already in the table")
+        for path, array in list(self.raw.arrays.items()):
+            if not path.startswith(_ROW_GROUPS) or array.shape[:1] != (old,):
+                continue
+            if path in fresh.raw.arrays:
+                tail = fresh.raw.arrays[path]  # strings may be longer: let numpy widen them
+                tail = tail if array.dtype.kind == "S" else tail.astype(array.dtype)
+            else:
+                tail = np.full((len(choices), *array.shape[1:]), _fill_value(path, array), dtype=array.dtype)
+            self.raw.arrays[path] = np.ascontiguousarray(np.concatenate([array, tail]))
+        self._cache.clear()
+        self.__dict__.pop("strings", None)
+        self.__dict__.pop("_row_of_string", None)
+        return np.arange(old, old + len(choices))
+
     # ---- metrics ------------------------------------------------------------------------
     def ensure_dataset(
         self, dataset: str, split_source: dict[str, str] | None = None, description: str | None = None
@@ -206,3 +234,16 @@ class TableWriterMixin:
         self.raw.put(f"{base}/rows", rows)
         self.raw.put(f"{base}/seeds", np.asarray(seeds, dtype=np.int64))
         self.raw.group(base)["source"] = source
+
+
+#: groups whose arrays have one row per architecture (``curves/`` index rows explicitly)
+_ROW_GROUPS = ("archs/", "metrics/", "hardware/", "zero_cost/", "zero_cost_status/")
+
+
+def _fill_value(path: str, array: np.ndarray) -> object:
+    """What a new row holds before anything is measured for it."""
+    if array.dtype.kind == "f":
+        return np.nan
+    if path.startswith("archs/id:"):
+        return -1
+    return 0
