@@ -19,7 +19,15 @@ COMMAND_GROUP = "nasuite.commands"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from suite.commands import oneshot_cmd, proxies_cmd, run_cmd, search_cmd, surrogate_cmd, table_cmd
+    from suite.commands import (
+        oneshot_cmd,
+        proxies_cmd,
+        run_cmd,
+        search_cmd,
+        surrogate_cmd,
+        surrogate_search_cmd,
+        table_cmd,
+    )
 
     parser = argparse.ArgumentParser(
         prog="nasuite",
@@ -29,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     table_cmd.add_parser(sub)
     proxies_cmd.add_parser(sub)
     surrogate_cmd.add_parser(sub)
+    surrogate_search_cmd.add_parser(sub)
     search_cmd.add_parser(sub)
     run_cmd.add_parser(sub)
     oneshot_cmd.add_parser(sub)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,3 +84,23 @@ def feasibility_mask(
             f"no cell satisfies {' and '.join(str(c) for c in constraints)}; loosen the bounds"
         )
     return mask
+
+
+def constraint_predicate(
+    constraints: Sequence[Constraint],
+    metrics_of: Callable[[tuple[int, ...]], Mapping[str, float]],
+    known: Sequence[str],
+) -> Callable[[tuple[int, ...]], bool]:
+    """One architecture at a time, for spaces too large for a mask: does it meet every constraint?"""
+    for constraint in constraints:
+        if constraint.metric not in known:
+            raise ConstraintError(
+                f"constraint {constraint} is on {constraint.metric!r}, which this benchmark lacks; "
+                f"known hardware metrics: {', '.join(sorted(known)) or '(none)'}"
+            )
+
+    def accept(arch: tuple[int, ...]) -> bool:
+        values = metrics_of(arch)
+        return all(bool(c.holds(np.asarray([values.get(c.metric, np.nan)]))[0]) for c in constraints)
+
+    return accept

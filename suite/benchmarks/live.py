@@ -40,8 +40,15 @@ from suite.errors import SearchSettingsError
 from tabular.budget import TrainBudget, get_budget
 from tabular.builder.journal import BuildLock, Journal, journal_path
 from tabular.builder.merge import HARDWARE, QUANTITY_OF, apply_entry, mark_degenerate
-from tabular.builder.plan import BuildSpec
-from tabular.errors import BuildError, NasuiteError, OutputPathError, UnknownDatasetError, UnknownMetricError
+from tabular.builder.plan import BuildSpec, is_sampled
+from tabular.errors import (
+    ArchNotInTableError,
+    BuildError,
+    NasuiteError,
+    OutputPathError,
+    UnknownDatasetError,
+    UnknownMetricError,
+)
 from tabular.hardware import torch_threads
 from tabular.table import RunStatus, Table
 
@@ -142,10 +149,13 @@ class LiveBenchmark:
         from tabular.builder import BuildOptions, build_table
 
         plan = budget if isinstance(budget, TrainBudget) else get_budget(budget)
+        from tabular.spaces import get_space
+
         spec = BuildSpec(
             space=space,
             dataset=dataset,
             budget=plan,
+            archs=0 if is_sampled(get_space(space)) else None,  # a sample table starts empty
             split_seed=split_seed,
             data_root=kwargs.get("data_root"),
         )
@@ -170,7 +180,7 @@ class LiveBenchmark:
         arch_tuple = self.space.validate(arch)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
             raise SearchSettingsError(f"seed must be an integer >= 0 or None, got {seed!r}")
-        row = self.table.row(self.space.index(arch_tuple))
+        row = self._row_of(arch_tuple)
         trained = False
         if not self._recorded(row, seed):
             run_seed = 0 if seed is None else seed
@@ -231,6 +241,16 @@ class LiveBenchmark:
             self.save()
 
     # ---- internals ----------------------------------------------------------------------
+    def _row_of(self, arch: tuple[int, ...]) -> int:
+        """The table's row of ``arch``; a sample table gains a row for an architecture it lacks."""
+        try:
+            return self.table.row(self.space.index(arch))
+        except ArchNotInTableError:
+            if not is_sampled(self.space):
+                raise
+        self._reader = None
+        return int(self.table.append_archs(np.asarray([arch]))[0])
+
     def _recorded(self, row: int, seed: int | None) -> bool:
         """Whether the table holds ``row`` for ``seed`` (any seed for ``None``): trained, failed or chance."""
         if self.dataset not in self.table.datasets:

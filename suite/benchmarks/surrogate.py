@@ -5,13 +5,17 @@ stands in for training, so a space too large to tabulate can still be searched u
 same clock. With ``noise=True`` a query adds noise drawn from the ensemble's spread (seeded by
 the query's seed and the cell, so the same query gives the same answer), mimicking the
 seed-to-seed variation of real training; the train time is predicted too.
+
+A ``hardware`` model (for example the FBNet-style per-layer latency lookup table of the macro
+spaces) gives every architecture's hardware metrics without training or measuring it, so
+hardware constraints work on spaces far too large for a per-cell mask.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -31,6 +35,15 @@ class FittedMetric:
     encoding: str
 
 
+class HardwareModel(Protocol):
+    """Hardware metrics of any architecture, predicted (e.g. latency summed from a lookup table)."""
+
+    @property
+    def names(self) -> tuple[str, ...]: ...
+
+    def predict(self, archs: np.ndarray) -> dict[str, np.ndarray]: ...
+
+
 class SurrogateBenchmark:
     """Predicted ``metrics`` (e.g. ``valid``, ``test``) and ``train_seconds`` after ``fidelity`` epochs."""
 
@@ -43,6 +56,7 @@ class SurrogateBenchmark:
         search: str = "valid",
         noise: bool = False,
         source: str = "",
+        hardware: HardwareModel | None = None,
     ) -> None:
         if search not in metrics:
             raise UnknownMetricError(search, sorted(metrics), where="surrogate metrics")
@@ -53,7 +67,18 @@ class SurrogateBenchmark:
         self.search = search
         self.noise = noise
         self.source = source
-        self.objectives = (Objective(search),)
+        self.hardware = hardware
+        self.objectives: tuple[Objective, ...] = (Objective(search),)
+
+    def hardware_names(self) -> list[str]:
+        return sorted(self.hardware.names) if self.hardware is not None else []
+
+    def hardware_of(self, arch: Sequence[int]) -> dict[str, float]:
+        """Predicted hardware metrics of one architecture (empty without a hardware model)."""
+        if self.hardware is None:
+            return {}
+        values = self.hardware.predict(np.asarray([self.space.validate(arch)]))
+        return {name: float(v[0]) for name, v in values.items()}
 
     @property
     def fidelities(self) -> tuple[int, ...]:
@@ -70,6 +95,7 @@ class SurrogateBenchmark:
             seed=seed,
             metrics={k: float(v[0]) for k, v in values.items()},
             train_seconds=float(seconds[0]),
+            hardware=self.hardware_of(arch_tuple),
             source=self.source or "surrogate",
         )
 
@@ -103,9 +129,11 @@ class SurrogateBenchmark:
         noise: bool = False,
         model_kwargs: Mapping[str, Any] | None = None,
         search: str = "valid",
+        rows: np.ndarray | None = None,
+        hardware: HardwareModel | None = None,
     ) -> SurrogateBenchmark:
-        """Fit one ``model`` per quantity at ``fidelity`` on the table's measured cells."""
-        from surrogates.predictors import PREDICTORS, predictor_for
+        """Fit one ``model`` per quantity at ``fidelity`` on the measured cells (or those in ``rows``)."""
+        from surrogates.predictors import predictor_for
         from surrogates.report import evaluation_rows
 
         epochs = table.epochs(dataset)
@@ -115,15 +143,19 @@ class SurrogateBenchmark:
             name = f"{quantity}@{epoch}"
             if name not in table.metric_names(dataset):
                 continue
-            rows = evaluation_rows(table, dataset, name, include_degenerate=True)
-            encoding = PREDICTORS.get(model).encoding
+            usable = evaluation_rows(table, dataset, name, include_degenerate=True)
+            if rows is not None:
+                usable = np.intersect1d(usable, rows)
             predictor = predictor_for(model, table.space, seed=seed, **dict(model_kwargs or {}))
+            encoding = predictor.encoding  # an ensemble's is its members', known once built
             predictor.fit(
-                make_features(table.space, table.choices[rows], encoding),
-                table.metric(dataset, name, rows=rows),
+                make_features(table.space, table.choices[usable], encoding),
+                table.metric(dataset, name, rows=usable),
             )
             fitted[quantity] = FittedMetric(predictor, encoding)
         if search not in fitted:
             raise UnknownMetricError(f"{search}@{epoch}", table.metric_names(dataset), where=dataset)
         source = f"surrogate ({model}) of {table.raw.path} {dataset} @ {epoch} epochs"
-        return cls(table.space, dataset, epoch, fitted, search=search, noise=noise, source=source)
+        return cls(
+            table.space, dataset, epoch, fitted, search=search, noise=noise, source=source, hardware=hardware
+        )

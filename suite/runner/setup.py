@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from suite.benchmarks.base import Benchmark, Objective, Observation, check_fidelity
-from suite.constraints import feasibility_mask
+from suite.constraints import constraint_predicate, feasibility_mask
 from suite.errors import ConstraintError
 from suite.runner.spec import SearchSpec
 from suite.strategies.context import Arch, SearchContext
@@ -43,12 +43,17 @@ def build_setup(
                 f"{', '.join(hardware_names) or '(none)'}"
             )
     mask = None
+    accept = None
     if spec.constraints:
-        if hardware is None or not space.enumerable:
+        per_arch = getattr(benchmark, "hardware_of", None)
+        if hardware is not None and space.enumerable:
+            mask = feasibility_mask(spec.constraints, hardware, hardware_names)
+        elif per_arch is not None and hardware_names:
+            accept = constraint_predicate(spec.constraints, per_arch, hardware_names)
+        else:
             raise ConstraintError(
                 f"{type(benchmark).__name__} has no per-cell hardware metrics to constrain on"
             )
-        mask = feasibility_mask(spec.constraints, hardware, hardware_names)
     available = getattr(benchmark, "available_by_index", None)
     if available is not None:
         have = available()
@@ -65,6 +70,7 @@ def build_setup(
         objectives=objectives,
         fidelities=fidelities,
         feasible=mask,
+        accept=accept,
         zero_cost=_whole_space(benchmark, "zero_cost_by_index"),
         nested_fidelities=bool(getattr(benchmark, "nested_fidelities", False)),
     )

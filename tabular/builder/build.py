@@ -178,10 +178,15 @@ def _open_or_create(target: Path, spec: BuildSpec, space: Any, data: Any) -> Tab
 
 
 def _grow_sample(table: Table, space: Any, spec: BuildSpec) -> None:
-    """Give a sample table rows for the first ``spec.archs`` architectures of its sample order."""
+    """Give a sample table rows for the first ``spec.archs`` architectures of its sample order.
+
+    The id column ``sample_order`` holds each row's position in that order; rows added on
+    demand (a ``LiveBenchmark`` training a cell outside the sample) hold -1, so the uniform
+    sample stays identifiable.
+    """
     if spec.archs is None:
         raise BuildError(
-            f"space {space.name} has {space.size} architectures, too many to list; "
+            f"space {space.name} has {space.size:,} architectures, too many to list; "
             "give --archs N to build a table of a uniform sample of N"
         )
     order = class_order(space, spec.order_seed, spec.archs)
@@ -189,10 +194,18 @@ def _grow_sample(table: Table, space: Any, spec: BuildSpec) -> None:
     new = [int(i) for i in order if int(i) not in have]
     if new:
         table.append_archs(space.from_indices(np.asarray(new, dtype=np.int64)))
+    position = {int(i): p for p, i in enumerate(order.tolist())}
+    column = table.ids("sample_order").copy() if "sample_order" in table.id_names() else None
+    if column is None:
+        column = np.full(table.n_rows, -1, dtype=np.int64)
+    for row, index in enumerate(table.arch_index.tolist()):
+        column[row] = position.get(int(index), column[row])
+    table.raw.put("archs/id:sample_order", column)
+    table._cache.clear()  # row lookups by this id were sorted before it changed
     table.raw.root_attrs["sample"] = {
         "kind": "uniform random sample of the space, in a seeded order (tabular.builder.plan)",
         "space_size": int(space.size),
-        "archs": table.n_rows,
+        "archs": int((column >= 0).sum()),
         "order_seed": spec.order_seed,
     }
 

@@ -29,7 +29,7 @@ class BuildSpec:
     dataset: str
     budget: TrainBudget
     seeds: int = 1
-    archs: int | None = None  #: None = every isomorphism class (or the whole sample)
+    archs: int | None = None  #: None = every isomorphism class; a sampled space needs a number
     order_seed: int = 0
     data_root: str | None = None
     split_seed: int = 0
@@ -37,8 +37,8 @@ class BuildSpec:
     def __post_init__(self) -> None:
         if self.seeds < 1:
             raise BuildError(f"seeds must be >= 1, got {self.seeds}")
-        if self.archs is not None and self.archs < 1:
-            raise BuildError(f"archs must be 'all' or >= 1, got {self.archs}")
+        if self.archs is not None and self.archs < 0:  # 0: an empty table, trained into later
+            raise BuildError(f"archs must be 'all' or >= 0, got {self.archs}")
 
     def identity(self) -> dict[str, Any]:
         """The part that must match when a build resumes or extends a table."""

@@ -174,7 +174,12 @@ def format_info(info: dict[str, Any]) -> str:
         f"checksum {info['checksum']}",
     ]
     if info.get("sample"):
-        lines.append(f"a sample of {info['rows']} of the space's {info['space_size']:,} architectures")
+        sampled = int(info["sample"]["archs"])
+        extra = info["rows"] - sampled
+        lines.append(
+            f"a uniform sample of {sampled} of the space's {info['space_size']:,} architectures"
+            + (f", plus {extra} trained on demand" if extra else "")
+        )
     for name, d in info["datasets"].items():
         lines.append(f"\n{name}: seeds {d['seeds']}, epochs {d['epochs']}, splits {d['split_source']}")
         sparse = [m for m in d["optimum"] if d["coverage"][m] <= 10]

@@ -115,6 +115,8 @@ class Table(TableWriterMixin):
             return values
         column = self.arch_index if by == "index" else self.ids(by)
         order, sorted_col = self._sorted(by, column)
+        if sorted_col.size == 0 and values.size:  # a sample table that has no rows yet
+            raise ArchNotInTableError(f"no row with {by} {int(values[0])} in this table (it is empty)")
         pos = np.clip(np.searchsorted(sorted_col, values), 0, len(sorted_col) - 1)
         found = sorted_col[pos] == values
         if not found.all():
