@@ -17,8 +17,11 @@ Three encodings, each a plain 2-D float matrix with one row per architecture:
 
 How a space becomes a graph is a :class:`GraphBuilder` registered under the space's name in
 :data:`GRAPH_BUILDERS`, so a new space plugs in without touching this module. A space with no
-builder is treated as a chain: input -> decision 0 -> ... -> decision n-1 -> output, each
-decision node labelled by its choice value.
+builder is treated as a chain (``SearchSpace.chain_ops``): by default input -> decision 0 -> ...
+-> decision n-1 -> output, each decision node labelled by its choice value; macro spaces give
+one node per layer labelled by its operation (``k5``, ``k5e6``, ``k5w1.5``). A chain has one
+route, so its path encoding is a one-hot of the whole space and is refused
+(:class:`EncodingError`) when that exceeds ``MAX_PATH_FEATURES`` columns, as for every macro space.
 
 NAS-Bench-201 (``nb201``) graph: 8 nodes, 7 labels, 120 columns. Node 0 is the input, nodes
 1..6 are the operations on the cell edges in ``NB201Space.edges`` order ((0,1), (0,2), (1,2),
@@ -142,14 +145,18 @@ class NB201Graph(GraphBuilder):
 
 
 class ChainGraph(GraphBuilder):
-    """Fallback for spaces without a builder: a path graph of the decisions, in order."""
+    """Fallback for spaces without a builder: the space's chain view as a path graph.
+
+    Nodes and labels come from ``SearchSpace.chain_ops`` / ``chain_op_names``: by default one
+    node per decision labelled by its value; a macro space gives one node per layer labelled
+    by the layer's operation (e.g. ``k5e6``), so different kinds of decision never share a label.
+    """
 
     def __init__(self, space: SearchSpace) -> None:
         super().__init__(space)
-        width = max(space.cardinalities, default=0)
-        self.label_names = ("input", "output", *(f"choice{v}" for v in range(width)))
-        n = space.n_decisions + 2
-        self._template = np.eye(n, k=1, dtype=np.float32)
+        self.label_names = ("input", "output", *space.chain_op_names())
+        length = space.chain_ops(np.zeros((1, space.n_decisions), dtype=np.int64)).shape[1]
+        self._template = np.eye(length + 2, k=1, dtype=np.float32)
 
     def template(self) -> np.ndarray:
         return self._template.copy()
@@ -159,7 +166,7 @@ class ChainGraph(GraphBuilder):
         adjacency = np.broadcast_to(self._template, (n, *self._template.shape)).copy()
         labels = np.empty((n, self.n_nodes), dtype=np.int64)
         labels[:, 0], labels[:, -1] = 0, 1
-        labels[:, 1:-1] = 2 + archs.astype(np.int64)
+        labels[:, 1:-1] = 2 + self.space.chain_ops(archs)
         return adjacency, labels
 
 
@@ -226,9 +233,15 @@ class _PathVocabulary:
         a = len(self.alphabet)
         sizes = [a**length for length in self.lengths]
         if sum(sizes) > MAX_PATH_FEATURES:
+            why = (
+                " (its graph has a single input-to-output route, so the path encoding would be a "
+                "one-hot of the whole space)"
+                if len(self.routes) == 1
+                else ""
+            )
             raise EncodingError(
                 f"the path encoding of {builder.space.name} would need {sum(sizes)} columns "
-                f"(more than {MAX_PATH_FEATURES}); use the 'onehot' or 'graph' encoding"
+                f"(more than {MAX_PATH_FEATURES}){why}; use the 'onehot' or 'graph' encoding"
             )
         self.offset = dict(zip(self.lengths, np.cumsum([0, *sizes[:-1]]).tolist(), strict=True))
         self.size = int(sum(sizes))

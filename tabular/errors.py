@@ -103,3 +103,7 @@ class BudgetError(NasuiteError, ValueError):
 
 class BuildError(NasuiteError, RuntimeError):
     """A table build that cannot start or go on (locked file, mismatched table, ...)."""
+
+
+class LatencyTableError(NasuiteError, ValueError):
+    """A latency lookup table that cannot be built, read or used for the space asked."""

@@ -44,6 +44,11 @@ def _cpuinfo() -> tuple[str, float | None, set[str]]:
     return model, mhz, flags
 
 
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` ("unknown" where that is not readable)."""
+    return _cpuinfo()[0]
+
+
 def matmul_gflops(threads: int = 1, n: int = 1024, repeats: int = 5) -> float:
     """Best-of-``repeats`` fp32 GFLOP/s of an ``n x n`` matrix product with ``threads`` threads."""
     import torch

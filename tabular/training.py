@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import torch
 
     from tabular.data import DataSplits
-    from tabular.models.nb201 import NetworkConfig
+    from tabular.models.config import NetworkConfig
 
 NAN = float("nan")
 
@@ -72,8 +72,10 @@ class TrainResult:
 
 
 def network_config(budget: TrainBudget, data: DataSplits) -> NetworkConfig:
-    """The network a budget trains on a dataset (channels and cells from the budget, shape from the data)."""
-    from tabular.models.nb201 import NetworkConfig
+    """The network a budget trains on a dataset (channels and cells from the budget, shape from the data).
+
+    Chain spaces ignore ``cells_per_stage`` (see :mod:`tabular.models.config`)."""
+    from tabular.models.config import NetworkConfig
 
     return NetworkConfig(
         channels=budget.channels,

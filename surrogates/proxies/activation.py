@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from surrogates.proxies.base import register_proxy
+from surrogates.proxies.base import rectifiers, register_proxy
 
 if TYPE_CHECKING:
     import torch
@@ -66,7 +66,10 @@ def naswot(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> flo
     """log|det K_H|, K_H[i, j] = N_A − Hamming(cᵢ, cⱼ) over ReLU codes (Mellor et al., ICML 2021).
 
     cᵢ is the binary code (unit > 0) of sample i over every ReLU module's input, N_A its
-    length; K_H counts the units on which two samples agree. As in the authors' code, only
+    length; K_H counts the units on which two samples agree. ReLU6 modules (MobileNetV2-style
+    blocks) count as ReLUs: they switch off at the same point (see ``base.rectifiers``). The
+    code is read before the module runs, so an in-place activation cannot hide a non-finite
+    input. As in the authors' code, only
     ReLUs that the output depends on count (their code marks them in a backward pass): a conv
     edge whose node never reaches the cell output is left out. Units are counted per ReLU
     module, so a node read by two conv edges contributes twice, as in NB201's ReLU-Conv-BN.
@@ -74,14 +77,13 @@ def naswot(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> flo
     """
     import numpy as np
     import torch
-    from torch import nn
 
     n = len(inputs)
     kernels: list[torch.Tensor] = []
     outputs: list[torch.Tensor] = []
     bad = False
 
-    def hook(_m: nn.Module, args: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
+    def pre_hook(_m: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
         nonlocal bad
         pre = args[0].detach().reshape(n, -1)
         if not torch.isfinite(pre).all():
@@ -89,9 +91,13 @@ def naswot(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> flo
         code = (pre > 0).double()
         # agreements = both on + both off; float64 counts are exact far past any layer's size
         kernels.append(code @ code.T + (1 - code) @ (1 - code).T)
-        outputs.append(out)
 
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.ReLU)]
+    def hook(_m: nn.Module, args: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
+        outputs.append(out)  # one per pre_hook call, in the same order
+
+    handles = []
+    for m in rectifiers(model):
+        handles += [m.register_forward_pre_hook(pre_hook), m.register_forward_hook(hook)]
     try:
         model.train()
         y = model(inputs)

@@ -172,3 +172,30 @@ def total(values: list[torch.Tensor]) -> float:
     if not values:
         return 0.0
     return float(torch.stack([v.detach().double().sum() for v in values]).sum())
+
+
+def rectifiers(model: nn.Module) -> list[nn.Module]:
+    """The ReLU-family activations of ``model``: ``nn.ReLU`` and MobileNetV2's ``nn.ReLU6``.
+
+    Both switch a unit off exactly when its input is <= 0, which is the on/off pattern that
+    activation-code proxies (NASWOT) read; ReLU6 only adds a ceiling at 6.
+    """
+    from torch import nn
+
+    return [m for m in model.modules() if isinstance(m, nn.ReLU | nn.ReLU6)]
+
+
+def unclip_rectifiers(model: nn.Module) -> nn.Module:
+    """Replace every ``nn.ReLU6`` in ``model`` by an ``nn.ReLU`` (in place; returns ``model``).
+
+    For proxies that linearise a network with positive weights and inputs (synflow): there
+    a ReLU is the identity, as Tanaka et al. (2020) intend, but ReLU6 would clip the growing
+    signal at 6 and zero its gradient, so the score would measure saturation, not flow.
+    """
+    from torch import nn
+
+    for parent in list(model.modules()):
+        for child_name, child in parent.named_children():
+            if isinstance(child, nn.ReLU6):
+                setattr(parent, child_name, nn.ReLU(inplace=child.inplace))
+    return model

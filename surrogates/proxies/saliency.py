@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from surrogates.proxies.base import cross_entropy, layer_weights, register_proxy, total, weighted_layers
+from surrogates.proxies.base import (
+    cross_entropy,
+    layer_weights,
+    register_proxy,
+    total,
+    unclip_rectifiers,
+    weighted_layers,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -32,11 +39,14 @@ def synflow(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> fl
     Tanaka et al. prune in eval mode. With a fresh network's running statistics (mean 0,
     variance 1) eval-mode BN is ``|γ| x / sqrt(1 + eps) + |β|``, i.e. the identity up to a
     constant factor, so both agree; batch statistics would centre the all-ones signal and
-    break the positive linear network that synflow relies on. Data-free: only the shape of
+    break the positive linear network that synflow relies on. ReLU6 (MobileNetV2-style
+    blocks) becomes ReLU, the identity on this signal: its ceiling at 6 would otherwise cut
+    the flow and its gradient. Data-free: only the shape of
     ``inputs`` is used. The caller's signs need no restoring: this runs on a private copy.
     """
     import torch
 
+    unclip_rectifiers(model)  # ReLU6 (MobileNetV2 blocks) would saturate the linearised signal
     model.double()
     model.eval()
     with torch.no_grad():

@@ -8,45 +8,17 @@ sum of ``op(node_i)`` over its incoming edges ``i -> j``, and the cell returns n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
+from tabular.models.config import NetworkConfig
 from tabular.models.ops import ResidualReduction, make_cell_op
 from tabular.spaces.base import Arch
 from tabular.spaces.nb201 import EDGES, N_NODES, NONE, OPS, NB201Space
 
 _SPACE = NB201Space()
 
-
-@dataclass(frozen=True)
-class NetworkConfig:
-    """Macro skeleton of a cell network. Defaults are NB201's CIFAR-10 network.
-
-    ``resolution`` is the input height and width; the network itself works at any size
-    (global pooling), the field is what hardware metrics and callers use as input shape.
-    """
-
-    channels: int = 16
-    cells_per_stage: int = 5
-    in_channels: int = 3
-    num_classes: int = 10
-    resolution: int = 32
-
-    def __post_init__(self) -> None:
-        for name in ("channels", "cells_per_stage", "in_channels", "num_classes", "resolution"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"NetworkConfig.{name} must be a positive int, got {value!r}")
-        if self.resolution % 4:
-            # two stride-2 reductions: on an odd size the conv path rounds up, the pool down
-            raise ValueError(f"NetworkConfig.resolution must be a multiple of 4, got {self.resolution}")
-
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        """``(channels, height, width)`` of one input sample."""
-        return (self.in_channels, self.resolution, self.resolution)
+__all__ = ["NB201Cell", "NB201Network", "NetworkConfig", "build_nb201"]
 
 
 # A term of a node's sum: (key in ``edges``, or None for skip; index of the source node)

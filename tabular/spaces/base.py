@@ -140,6 +140,21 @@ class SearchSpace:
         out[rows, (archs.astype(np.int64) + offsets[None, :]).ravel()] = 1.0
         return out
 
+    # ---- the chain view (graph encodings of spaces without their own graph) ---------
+    def chain_op_names(self) -> tuple[str, ...]:
+        """Names of the operations a node of :meth:`chain_ops` can carry.
+
+        Default: one node per decision, labelled ``choice<v>`` by its value. A space whose
+        decisions mean different things (a layer's kernel, a stage's width) overrides both
+        methods so that a node is one layer and its label names the layer's operation.
+        """
+        return tuple(f"choice{v}" for v in range(max(self.cardinalities, default=0)))
+
+    def chain_ops(self, archs: np.ndarray) -> np.ndarray:
+        """The architectures as chains input -> node 0 -> ... -> output: an ``(n, n_nodes)``
+        int64 array of indices into :meth:`chain_op_names` (default: the choices themselves)."""
+        return self._check_array(archs).astype(np.int64)
+
     # ---- strings and isomorphism ----------------------------------------------------
     def to_str(self, arch: Arch) -> str:
         return "-".join(str(v) for v in self.validate(arch))

@@ -93,6 +93,10 @@ def test_latency_is_positive_and_restores_threads_and_mode() -> None:
         torch.set_num_threads(before)
     with pytest.raises(ValueError):
         hw.latency_ms(model, (3, 16, 16), threads=0)
+    with pytest.raises(ValueError, match="statistic must be 'median' or 'min', got 'mean'"):
+        hw.latency_ms(model, (3, 16, 16), statistic="mean")
+    fastest = hw.latency_ms(model, (3, 16, 16), threads=1, warmup=1, repeats=5, statistic="min")
+    assert math.isfinite(fastest) and fastest > 0
 
 
 def test_peak_memory_counts_live_activations() -> None:
@@ -117,3 +121,12 @@ def test_measure_collects_everything(nats_records: dict[str, dict]) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         metrics.params = 0  # type: ignore[misc]
     assert hw.measure(model, config.input_shape, latency=False).latency_ms is None
+
+
+def test_example_inputs_follow_a_models_channels_last_weights() -> None:
+    nchw = nn.Conv2d(8, 16, 1)  # 1x1 weights are contiguous in both formats: keep NCHW
+    x = hw._example(nchw, (8, 4, 4), 2)
+    assert x.is_contiguous() and not x.is_contiguous(memory_format=torch.channels_last)
+    last = nn.Conv2d(8, 16, 1).to(memory_format=torch.channels_last)
+    x = hw._example(last, (8, 4, 4), 2)
+    assert x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
