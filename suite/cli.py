@@ -20,6 +20,7 @@ COMMAND_GROUP = "nasuite.commands"
 
 def build_parser() -> argparse.ArgumentParser:
     from suite.commands import (
+        lut_cmd,
         oneshot_cmd,
         proxies_cmd,
         run_cmd,
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     search_cmd.add_parser(sub)
     run_cmd.add_parser(sub)
     oneshot_cmd.add_parser(sub)
+    lut_cmd.add_parser(sub)
     for plugin in _command_plugins():
         plugin.add_parser(sub)
     return parser
