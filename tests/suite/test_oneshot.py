@@ -231,6 +231,8 @@ def test_bad_inputs_raise_typed_errors(bench: LiveBenchmark) -> None:
         get_oneshot("darts-v1")(epochs=0)
     with pytest.raises(SearchSettingsError, match="tau_min"):
         get_oneshot("gdas")(tau_min=5.0, tau_max=1.0)
+    with pytest.raises(SearchSettingsError, match="latency_statistic"):
+        get_oneshot("darts-latency")(latency_statistic="mean")
 
 
 def test_diagnostics_are_saved_and_plotted(bench: LiveBenchmark, tmp_path: Path) -> None:
