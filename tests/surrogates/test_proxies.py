@@ -6,7 +6,6 @@ import math
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -36,12 +35,7 @@ COUNTS = {"params", "flops"}
 ALL = PROXIES.names()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # the machine is shared; tiny networks do not need more
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # the machine is shared; tiny nets need no more
 
 
 @pytest.fixture(scope="module")

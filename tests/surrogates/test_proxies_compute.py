@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from suite.cli import main
 from surrogates.proxies import PROXIES, Proxy, ProxyConfigError, ProxyWarning
@@ -32,12 +30,7 @@ TINY = {"channels": 4, "cells_per_stage": 1, "in_channels": 1, "num_classes": 10
 ROWS = [0, 3906, 11166, 15624]  # all-none (degenerate), all-skip, a mixed cell, all-pool
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # the machine is shared; tiny nets need no more
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from tabular.errors import LatencyTableError
 from tabular.latency_lut import LatencyLUT, PartTable, build_lut, lut_error
@@ -21,12 +19,7 @@ SMALL = NetworkConfig(channels=2, in_channels=1, num_classes=10, resolution=8)
 QUICK = {"warmup": 1, "repeats": 3}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # the machine is shared; tiny nets need no more
 
 
 @pytest.fixture(scope="module")

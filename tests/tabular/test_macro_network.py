@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import math
 import warnings
-from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -26,12 +25,7 @@ TINY = NetworkConfig(channels=4, in_channels=1, num_classes=10, resolution=16)
 CIFAR = NetworkConfig(channels=4, in_channels=3, num_classes=10, resolution=32)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # the machine is shared; tiny networks do not need more
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # the machine is shared; tiny nets need no more
 
 
 @pytest.fixture(scope="module")
