@@ -56,6 +56,16 @@ def add_parser(sub: Any) -> None:
     comp.add_argument("--json", action="store_true", help="print one JSON object")
     comp.set_defaults(handler=run_compute)
 
+    ev = psub.add_parser(
+        "eval",
+        help="rank correlation of every stored proxy with a trained metric, beside the noise ceiling",
+    )
+    ev.add_argument("file", help="table file (.h5) with zero-cost scores")
+    ev.add_argument("--target", required=True, help="trained metric such as test@2")
+    ev.add_argument("--dataset", help="dataset in the table (default: the first that has the target)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.set_defaults(handler=run_eval)
+
     merge = psub.add_parser(
         "merge",
         help="fold scores computed in a copy of a table into the table",
@@ -67,6 +77,35 @@ def add_parser(sub: Any) -> None:
     merge.add_argument("target", help="the table to fold them into (.h5); rewritten atomically")
     merge.add_argument("--json", action="store_true", help="print one JSON object")
     merge.set_defaults(handler=run_merge)
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from surrogates.proxies.correlate import proxy_correlations
+    from tabular.errors import UnknownMetricError
+    from tabular.table import Table
+
+    table = Table.open(args.file)
+    datasets = [args.dataset] if args.dataset else table.datasets
+    dataset = next((d for d in datasets if args.target in table.metric_names(d)), None)
+    if dataset is None:
+        known = sorted({m for d in table.datasets for m in table.metric_names(d)})
+        raise UnknownMetricError(args.target, known, where=f"{args.file} ({', '.join(datasets)})")
+    report = proxy_correlations(table, dataset, args.target)
+    if args.json:
+        emit_json(report)
+        return 0
+    print(f"{args.file}: {dataset} {args.target}, {report['cells']} trained cells")
+    print(f"{'proxy':<12} {'cells':>6} {'Spearman':>9} {'Kendall':>8}")
+    ranked = sorted(report["proxies"].items(), key=lambda kv: -abs(kv[1]["spearman_rho"]))
+    for name, r in ranked:
+        print(f"{name:<12} {r['cells']:>6} {r['spearman_rho']:>9.3f} {r['kendall_tau']:>8.3f}")
+    if "noise_ceiling" in report:
+        c = report["noise_ceiling"]
+        print(
+            f"{'seed ceiling':<12} {c['cells']:>6} {c['spearman_rho']:>9.3f} {c['kendall_tau']:>8.3f}"
+            f"  (seed {c['seeds'][0]} vs {c['seeds'][1]})"
+        )
+    return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
