@@ -80,3 +80,29 @@ def test_append_archs_refuses_an_architecture_already_in_the_table():
     with pytest.raises(ArchIndexError, match="index 3"):
         table.append_archs(space.from_indices(np.array([3, 7])))
     assert table.n_rows == 5
+
+
+def test_a_sample_table_grows_with_archs_keeping_what_it_trained(tmp_path):
+    from dataclasses import replace
+
+    from tabular.budget import get_budget
+    from tabular.builder import BuildOptions, BuildSpec, build_table
+    from tabular.errors import BuildError
+
+    budget = replace(get_budget("tiny"), train_size=200, valid_size=100)
+    spec = BuildSpec(space="macro", dataset="synthetic", budget=budget, seeds=1, archs=3)
+    path = tmp_path / "sample.h5"
+    options = BuildOptions(workers=0, progress=False)
+    build_table(spec, path, options)
+    first = Table.open(path)
+    before = first.metric("synthetic", "valid@1", seed=0).copy()
+    report = build_table(replace(spec, archs=5), path, options)
+    grown = Table.open(path)
+    assert report.runs_done == 2 and grown.n_rows == 5
+    np.testing.assert_array_equal(grown.arch_index[:3], first.arch_index)
+    np.testing.assert_array_equal(grown.metric("synthetic", "valid@1", seed=0)[:3], before)
+    assert grown.ids("sample_order").tolist() == [0, 1, 2, 3, 4]
+    assert grown.raw.root_attrs["sample"]["archs"] == 5
+    assert (grown.status("synthetic") == RunStatus.OK).all()
+    with pytest.raises(BuildError, match="give --archs N"):
+        build_table(replace(spec, archs=None), tmp_path / "other.h5", options)
