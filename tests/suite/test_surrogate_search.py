@@ -173,4 +173,8 @@ def test_a_latency_lookup_table_constrains_the_search_and_is_checked_against_the
     (find,) = result["verified"]
     assert find["predicted"]["latency_ms:cpu_b1"] <= bound
     assert result["latency_lut"]["archs"] == 12  # every sampled network has a measured latency
-    assert result["latency_lut"]["median_relative_error"] >= 0
+    table = Table.open(sample_table)
+    measured = table.hardware("latency_ms:cpu_b1")
+    relative = np.abs(lut.predict_many(table.choices) - measured) / measured
+    assert result["latency_lut"]["median_relative_error"] == pytest.approx(float(np.median(relative)))
+    assert result["latency_lut"]["worst_relative_error"] == pytest.approx(float(relative.max()))
