@@ -10,9 +10,11 @@ stage's width), with the same helper the tables use (:func:`tabular.hardware.lat
 median after warm-up, eval mode, fixed batch and thread count). A space with 16 layers of 3
 kernels needs 48 layer entries to cover 3^16 networks.
 
-What it ignores: the cost of passing data between modules and cache effects between
-consecutive layers, which is why :func:`lut_error` measures whole networks and reports the
-relative error of the sum. Torch is imported inside the functions that measure.
+FBNet times each layer alone. A layer timed alone in a loop keeps its weights and input in
+cache, which it never does inside the network, so on small inputs the sum underestimates the
+whole network; ``placement="in-network"`` (the default) times each part in place instead,
+inside whole forwards of a network that holds the part. Either way :func:`lut_error` measures
+whole networks and reports the relative error of the sum. Torch is imported inside the functions that measure.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from tabular.errors import LatencyTableError
 from tabular.spaces.base import Arch, SearchSpace, get_space
 
 LUT_FORMAT = "nasuite-latency-lut/1"
+PLACEMENTS = ("in-network", "isolated")
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class LatencyLUT:
     repeats: int
     parts: tuple[PartTable, ...]
     statistic: str = "median"
+    placement: str = "isolated"  #: "isolated" (FBNet) or "in-network" (see the module docstring)
     device: str = "cpu"
     cpu_model: str = ""
     torch_version: str = ""
@@ -189,51 +193,64 @@ def build_lut(
     warmup: int = 10,
     repeats: int = 30,
     statistic: str = "median",
+    placement: str = "in-network",
 ) -> LatencyLUT:
     """Time every part of ``space``'s networks at ``config`` (a ``NetworkConfig``) on this CPU.
 
     For each part and each combination of its decisions, a network whose other decisions are
     0 is built and the part's module is timed alone on a random input of its shape, with
     :func:`tabular.hardware.latency_ms` (``statistic``: ``"median"`` as the tables use, or
-    ``"min"`` on a busy shared machine; see there).
+    ``"min"`` on a busy shared machine; see there). ``placement="in-network"`` times the part
+    inside whole forwards of that network (:func:`tabular.hardware.latency_in_model_ms`);
+    ``"isolated"`` times it alone, as FBNet does.
     """
     import torch
 
-    from tabular.hardware import latency_ms
+    from tabular.hardware import latency_in_model_ms, latency_ms
     from tabular.models.macro import MacroNetwork, network_parts
+
+    if placement not in PLACEMENTS:
+        raise LatencyTableError(f"placement must be one of {PLACEMENTS}, got {placement!r}")
     from tabular.perf import cpu_model
 
     space = get_space(space) if isinstance(space, str) else space
     config = _network_config(config)
-    cache: dict[Arch, list[Any]] = {}
+    cache: dict[Arch, tuple[Any, list[Any]]] = {}
 
-    def parts_of(arch: Arch) -> list[Any]:
+    def network_of(arch: Arch) -> tuple[Any, list[Any]]:
         if arch not in cache:
             model = _build(space, arch, config)
             if not isinstance(model, MacroNetwork):
                 raise LatencyTableError(
                     f"latency tables need a chain network; {space.name!r} built {type(model).__name__}"
                 )
-            cache[arch] = network_parts(model)
+            cache[arch] = model, network_parts(model)
         return cache[arch]
+
+    def time_part(arch: Arch, p: int) -> float:
+        model, parts = network_of(arch)
+        part = parts[p]
+        if placement == "isolated":
+            return latency_ms(part.module, part.input_shape, batch_size, threads, warmup, repeats, statistic)
+        return latency_in_model_ms(
+            model, part.module, config.input_shape, batch_size, threads, warmup, repeats, statistic
+        )
 
     zero: Arch = (0,) * space.n_decisions
     tables = []
-    for p, template in enumerate(parts_of(zero)):
+    for p, template in enumerate(network_of(zero)[1]):
         radix = tuple(space.cardinalities[d] for d in template.decisions)
         times, shapes = [], []
         for combo in np.ndindex(*radix):
             arch = list(zero)
             for d, v in zip(template.decisions, combo, strict=True):
                 arch[d] = int(v)
-            part = parts_of(tuple(arch))[p]
+            part = network_of(tuple(arch))[1][p]
             if part.name != template.name:
                 raise LatencyTableError(
                     f"{space.name}: part {p} is {part.name!r} in one network, {template.name!r} in another"
                 )
-            times.append(
-                latency_ms(part.module, part.input_shape, batch_size, threads, warmup, repeats, statistic)
-            )
+            times.append(time_part(tuple(arch), p))
             shapes.append(tuple(part.input_shape))
         tables.append(
             PartTable(template.name, template.layer, template.decisions, radix, tuple(times), tuple(shapes))
@@ -248,6 +265,7 @@ def build_lut(
         repeats=repeats,
         parts=tuple(tables),
         statistic=statistic,
+        placement=placement,
         device="cpu",
         cpu_model=cpu_model() if cpu_model() != "unknown" else platform.processor(),
         torch_version=str(torch.__version__),

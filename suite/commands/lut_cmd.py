@@ -28,6 +28,12 @@ def add_parser(sub: Any) -> None:
         default="median",
         help="summary of the timed repeats (min resists other processes on a busy machine)",
     )
+    build.add_argument(
+        "--placement",
+        choices=("in-network", "isolated"),
+        default="in-network",
+        help="time each part inside whole forwards (default) or alone, as FBNet does",
+    )
     build.add_argument("--json", action="store_true", help="print one JSON object")
     build.set_defaults(handler=run_build)
     error = lsub.add_parser("error", help="the lookup table's error against whole networks measured now")
@@ -71,6 +77,8 @@ def run_build(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         threads=args.threads,
         repeats=args.repeats,
+        statistic=args.statistic,
+        placement=args.placement,
     )
     lut.save(args.out)
     entries = sum(len(p.latency_ms) for p in lut.parts)
@@ -81,6 +89,8 @@ def run_build(args: argparse.Namespace) -> int:
         "entries": entries,
         "batch_size": lut.batch_size,
         "threads": lut.threads,
+        "statistic": lut.statistic,
+        "placement": lut.placement,
         "seconds": round(time.perf_counter() - tic, 1),
     }
     if args.json:
@@ -88,7 +98,8 @@ def run_build(args: argparse.Namespace) -> int:
     else:
         print(
             f"wrote {args.out}: {entries} entries over {len(lut.parts)} parts of {lut.space} "
-            f"(batch {lut.batch_size}, {lut.threads} thread(s)) in {summary['seconds']} s"
+            f"(batch {lut.batch_size}, {lut.threads} thread(s), {lut.statistic} of {lut.repeats}, "
+            f"{lut.placement}) in {summary['seconds']} s"
         )
     return 0
 

@@ -130,3 +130,34 @@ def test_example_inputs_follow_a_models_channels_last_weights() -> None:
     last = nn.Conv2d(8, 16, 1).to(memory_format=torch.channels_last)
     x = hw._example(last, (8, 4, 4), 2)
     assert x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+
+
+class _Sleep(nn.Module):
+    """A module whose forward takes at least ``seconds`` (time.sleep: not CPU contention)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.scale = nn.Parameter(torch.ones(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        import time
+
+        time.sleep(self.seconds)
+        return x * self.scale
+
+
+def test_latency_in_model_times_only_the_submodule() -> None:
+    slow, fast = _Sleep(0.02), _Sleep(0.0)
+    model = nn.Sequential(slow, fast, nn.Flatten())
+    model.train()
+    whole = hw.latency_ms(model, (1, 4, 4), warmup=1, repeats=3, statistic="min")
+    slow_ms = hw.latency_in_model_ms(model, slow, (1, 4, 4), warmup=1, repeats=3, statistic="min")
+    fast_ms = hw.latency_in_model_ms(model, fast, (1, 4, 4), warmup=1, repeats=3)
+    assert 20 <= slow_ms <= whole and fast_ms < 20 <= whole
+    assert model.training  # the mode is restored
+    assert not slow._forward_pre_hooks and not slow._forward_hooks  # the hooks are removed
+    with pytest.raises(ValueError, match="ran 0 times in 3 forwards"):
+        hw.latency_in_model_ms(model, nn.ReLU(), (1, 4, 4), warmup=0, repeats=3)
+    with pytest.raises(ValueError, match="statistic must be"):
+        hw.latency_in_model_ms(model, fast, (1, 4, 4), statistic="mean")
