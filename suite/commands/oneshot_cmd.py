@@ -9,10 +9,13 @@ table at the same cost.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from suite.commands.output import emit_json
+from suite.jsonable import to_jsonable
 
 
 def add_parser(sub: Any) -> None:
@@ -43,7 +46,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--budget", type=float, help="stop after the epoch that crosses this many seconds")
     p.add_argument("--data-root", help="folder holding the table's dataset")
     p.add_argument("--option", action="append", default=[], help="strategy setting KEY=VALUE (repeatable)")
-    p.add_argument("--out", help="folder for the result JSON and the diagnostics (history, alphas, plot)")
+    p.add_argument(
+        "--out",
+        help="folder for each run's result JSON and diagnostics (history, alphas, plot); "
+        "a comparison adds comparison.json",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run_oneshot_cmd)
 
@@ -94,6 +101,7 @@ def run_compare_cmd(args: argparse.Namespace, options: dict[str, Any]) -> int:
     from suite.errors import SearchSettingsError
     from suite.oneshot import oneshot_names
     from suite.oneshot.compare import DEFAULT_BASELINES, CompareSettings, compare_oneshot
+    from suite.oneshot.run import save_result
 
     strategies = tuple(oneshot_names()) if args.strategy == "all" else _names(args.strategy)
     try:
@@ -114,6 +122,8 @@ def run_compare_cmd(args: argparse.Namespace, options: dict[str, Any]) -> int:
     )
 
     def progress(r: Any) -> None:
+        if args.out is not None:  # each run's diagnostics as soon as it ends: a long comparison keeps them
+            save_result(r, args.out)
         print(
             f"oneshot: {r.strategy} seed {r.seed}: {r.arch} {r.accuracy:.2f} ({r.accuracy_source}) "
             f"in {r.search_seconds:.1f} s",
@@ -122,6 +132,9 @@ def run_compare_cmd(args: argparse.Namespace, options: dict[str, Any]) -> int:
 
     print(f"oneshot: {list(strategies)} x seeds {list(seeds)} on {args.benchmark} ...", file=sys.stderr)
     result = compare_oneshot(args.benchmark, settings, on_result=progress)
+    if args.out is not None:
+        path = Path(args.out) / "comparison.json"
+        path.write_text(json.dumps(to_jsonable(result.as_dict()), indent=1, allow_nan=False))
     if args.json:
         emit_json(result.as_dict())
         return 0

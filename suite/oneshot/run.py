@@ -51,18 +51,23 @@ def run_oneshot(
     ``out`` receives ``<strategy>-seed<seed>-result.json`` and the diagnostics (history JSON,
     alpha npz and plot) from :func:`suite.oneshot.diagnostics.save_diagnostics`.
     """
-    from suite.oneshot.diagnostics import History, save_diagnostics
-
     if isinstance(benchmark, str | os.PathLike):
         benchmark = open_benchmark(benchmark)
     searcher = get_oneshot(strategy)(seed=seed, device=device, **settings)
     clock = OneShotClock(budget_seconds=budget_seconds)
     result = searcher.search(benchmark, clock, data_root=data_root)
     if out is not None:
-        stem = f"{strategy}-seed{seed}"
-        files = save_diagnostics(History(list(result.history)), Path(out), stem)
-        path = Path(out) / f"{stem}-result.json"
-        path.write_text(
-            json.dumps(to_jsonable({**result.to_dict(), "files": files}), indent=1, allow_nan=False)
-        )
+        save_result(result, out)
     return result
+
+
+def save_result(result: OneShotResult, out: str | os.PathLike[str]) -> Path:
+    """Write ``<strategy>-seed<seed>-result.json`` and the run's diagnostics (history JSON, alpha
+    npz and plot, from :func:`suite.oneshot.diagnostics.save_diagnostics`) into ``out``."""
+    from suite.oneshot.diagnostics import History, save_diagnostics
+
+    stem = f"{result.strategy}-seed{result.seed}"
+    files = save_diagnostics(History(list(result.history)), Path(out), stem)
+    path = Path(out) / f"{stem}-result.json"
+    path.write_text(json.dumps(to_jsonable({**result.to_dict(), "files": files}), indent=1, allow_nan=False))
+    return path

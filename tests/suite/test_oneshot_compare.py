@@ -195,8 +195,15 @@ def test_cli_compares_and_prints_one_json_object(table_path: Path, tmp_path: Pat
     argv += ["--device", "cpu", "--compare", "random", "--baseline-runs", "2"]
     for key in ("images_per_epoch", "batch_size", "population", "generations", "parents", "eval_images"):
         argv += ["--option", f"{key}={OPTIONS[key]}"]
-    assert main([*argv, "--json"]) == 0
+    out = tmp_path / "out"
+    assert main([*argv, "--json", "--out", str(out)]) == 0
     payload = json.loads(capsys.readouterr().out)  # exactly one JSON object
+    assert json.loads((out / "comparison.json").read_text()) == payload
+    for name in ("gdas-seed0", "gdas-seed1", "spos-seed0", "spos-seed1"):  # each run's diagnostics
+        saved = json.loads((out / f"{name}-result.json").read_text())
+        history = json.loads((out / f"{name}-history.json").read_text())
+        assert saved["arch"] in {r["arch"] for r in payload["runs"]} and len(history["epochs"]) == 1
+    assert (out / "gdas-seed0-alphas.npz").exists() and (out / "gdas-seed0-alphas.png").exists()
     assert [r["strategy"] for r in payload["oneshot"]] == ["gdas", "spos"]
     assert [r["seeds"] for r in payload["oneshot"]] == [[0, 1], [0, 1]]
     seconds = [r["search_seconds"] for r in payload["runs"]]
