@@ -70,7 +70,8 @@ def cpu_training_gflops(table: Table, dataset: str) -> float:
     else:
         forward = 2e6 * table.hardware("mflops_nb201")
     images = float(budget["train_size"]) * epochs
-    trained = np.isfinite(seconds) & (seconds > 0) & ~table.degenerate
+    # a cell trained on demand without hardware metrics (LiveBenchmark(hardware=False)) has no FLOPs
+    trained = np.isfinite(seconds) & (seconds > 0) & np.isfinite(forward) & (forward > 0) & ~table.degenerate
     if not trained.any():
         return math.nan
     return float(np.median(3 * forward[trained] * images / seconds[trained]) / 1e9)
