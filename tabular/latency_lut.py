@@ -284,30 +284,34 @@ class LUTError:
     mean_signed_error: float  #: mean of (p - m) / m: > 0 when the table overestimates
 
 
+def measure_network_ms(lut: LatencyLUT, arch: Sequence[int]) -> float:
+    """The whole network of ``arch`` timed under ``lut``'s own settings (batch, threads, repeats,
+    statistic), so that it compares with :meth:`LatencyLUT.predict` on this machine."""
+    from tabular.hardware import latency_ms
+
+    space = get_space(lut.space)
+    config = _network_config(lut.network)
+    return latency_ms(
+        _build(space, space.validate(arch), config),
+        config.input_shape,
+        lut.batch_size,
+        lut.threads,
+        lut.warmup,
+        lut.repeats,
+        lut.statistic,
+    )
+
+
 def lut_error(lut: LatencyLUT, archs: Iterable[Sequence[int]]) -> LUTError:
     """Measure each whole network of ``archs`` under the table's own settings and compare.
 
     The table's settings include its ``statistic``: whole networks are timed as its parts were.
     """
-    from tabular.hardware import latency_ms
-
     space = get_space(lut.space)
-    config = _network_config(lut.network)
     rows = np.asarray([space.validate(a) for a in archs], dtype=np.int64)
     if rows.shape[0] == 0:
         raise LatencyTableError("lut_error needs at least one architecture")
-    measured = [
-        latency_ms(
-            _build(space, tuple(row), config),
-            config.input_shape,
-            lut.batch_size,
-            lut.threads,
-            lut.warmup,
-            lut.repeats,
-            lut.statistic,
-        )
-        for row in rows
-    ]
+    measured = [measure_network_ms(lut, row) for row in rows]
     predicted = lut.predict_many(rows).tolist()
     signed = [(p - m) / m for p, m in zip(predicted, measured, strict=True)]
     rel = [abs(s) for s in signed]

@@ -77,7 +77,7 @@ def render_markdown(result: dict[str, Any]) -> str:
         "## Verified finds",
         "",
         f"| strategy | arch | seed | predicted {search} | measured {search} | predicted {report} | "
-        f"measured {report} | predicted latency ms | measured latency ms |",
+        f"measured {report} | predicted latency ms | measured latency ms (builder / as the LUT) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for v in result["verified"]:
@@ -85,7 +85,7 @@ def render_markdown(result: dict[str, Any]) -> str:
         lines.append(
             f"| {v['strategy']} | {_code(v['arch'])} | {v['verify_seed']} | {_f(p[search])} | "
             f"{_f(m[search])} | {_f(p[report])} | {_f(m[report])} | {_f(p.get('latency_ms:cpu_b1'), 3)} | "
-            f"{_f(m.get('latency_ms:cpu_b1'), 3)} |"
+            f"{_f(m.get('latency_ms:cpu_b1'), 3)} / {_f(m.get('latency_ms:cpu_b1@lut'), 3)} |"
         )
     lut = result.get("latency_lut")
     if lut and lut.get("archs"):

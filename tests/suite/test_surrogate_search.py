@@ -172,6 +172,9 @@ def test_a_latency_lookup_table_constrains_the_search_and_is_checked_against_the
     result = run_surrogate_search(settings)
     (find,) = result["verified"]
     assert find["predicted"]["latency_ms:cpu_b1"] <= bound
+    timed_like_lut = find["measured"]["latency_ms:cpu_b1@lut"]  # whole network, the LUT's settings
+    assert np.isfinite(timed_like_lut) and timed_like_lut > 0
+    assert f"/ {timed_like_lut:.3f} |" in (tmp_path / "out" / "report.md").read_text()
     assert result["latency_lut"]["archs"] == 12  # every sampled network has a measured latency
     table = Table.open(sample_table)
     measured = table.hardware("latency_ms:cpu_b1")
