@@ -99,8 +99,24 @@ def test_surrogate_quality_sweeps_every_model(
     for model in ("xgb", "gin", "mlp", "ensemble"):
         taus = [r["kendall"] for r in sweep if r["model"] == model]
         assert taus[-1] > max(taus[0], 0.5)  # more training cells, better ranking
+    nb201_ceiling = result["details"]["noise ceiling (NB201, 200 epochs)"]
+    assert {r["dataset"] for r in nb201_ceiling} == {"cifar100", "ImageNet16-120"}
     ceiling = result["details"]["noise ceiling (default table)"]
     assert {r["model"] for r in ceiling} == {"xgb", "gin", "mlp", "ensemble"}
+
+
+def test_nb201_noise_ceiling_pairs_independent_trials(nb201_table_path: Path, published: Path) -> None:
+    from reproduce.context import Context, ReproduceSettings
+    from reproduce.entries.surrogate_quality import nb201_noise_ceiling
+
+    context = Context(ReproduceSettings(data=published, table=nb201_table_path), nb201_table_path.parent)
+    rows = {r["dataset"]: r for r in nb201_noise_ceiling(context)}
+    assert set(rows) == {"cifar100", "ImageNet16-120"}
+    for row in rows.values():
+        # about 57 % of the 6,125 non-degenerate classes have a second, different trial
+        assert 3000 < row["classes"] < 6125
+        # two 200-epoch trials rank alike but not identically (identical pairs were dropped)
+        assert 0.7 < row["kendall"] < 0.98 and row["mean_abs_diff"] > 0.1
 
 
 def test_text_output_prints_the_table(nb201_table_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
