@@ -78,7 +78,9 @@ def _dataset_info(table: Table, dataset: str) -> dict[str, Any]:
     if final and len(table.seeds(dataset)) >= 2 and (status == RunStatus.OK).any():
         seeds = tuple(s for s in table.seeds(dataset) if s >= 0)[:2]
         if len(seeds) == 2:
-            info["seed_agreement"] = seed_agreement(table, dataset, final, (seeds[0], seeds[1]))
+            info["seed_agreement"] = seed_agreement(
+                table, dataset, final, (seeds[0], seeds[1]), rng=np.random.default_rng(0)
+            )
         info["spread"] = {final: accuracy_spread(table, dataset, final)}
     for name in metrics:
         if parse_metric(name).quantity in ACCURACY_QUANTITIES:
@@ -185,10 +187,12 @@ def format_info(info: dict[str, Any]) -> str:
         sparse = [m for m in d["optimum"] if d["coverage"][m] <= 10]
         if d.get("seed_agreement", {}).get("classes"):
             a = d["seed_agreement"]
+            ci = a.get("kendall_tau_ci95")
             lines.append(
                 f"  seed {a['seeds'][0]} vs {a['seeds'][1]} on {a['metric']} over {a['classes']} classes: "
-                f"Kendall {a.get('kendall_tau', float('nan')):.3f}, "
-                f"Spearman {a.get('spearman_rho', float('nan')):.3f}"
+                f"Kendall {a.get('kendall_tau', float('nan')):.3f}"
+                + (f" (95% bootstrap {ci[0]:.3f}-{ci[1]:.3f})" if ci else "")
+                + f", Spearman {a.get('spearman_rho', float('nan')):.3f}"
             )
         if d["classes_trained"]:
             lines.append(f"  runs {d['runs']}; classes trained per seed {d['classes_trained']}")

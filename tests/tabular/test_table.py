@@ -218,3 +218,18 @@ def test_unwritable_output_is_a_typed_error(tmp_path: Path) -> None:
     finally:
         readonly.chmod(0o700)
         shutil.rmtree(readonly, ignore_errors=True)
+
+
+def test_bootstrap_interval_of_kendall_tau_holds_the_truth_and_narrows_with_more_classes() -> None:
+    from scipy import stats
+
+    from tabular.table.stats import bootstrap_kendall_ci
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=2000)
+    y = x + rng.normal(size=2000)  # correlation 1/sqrt(2): population Kendall tau is exactly 0.5
+    small = bootstrap_kendall_ci(x[:100], y[:100], np.random.default_rng(0), 300)
+    large = bootstrap_kendall_ci(x, y, np.random.default_rng(0), 300)
+    assert small[0] < stats.kendalltau(x[:100], y[:100]).statistic < small[1]
+    assert large[0] < 0.5 < large[1]
+    assert (large[1] - large[0]) < (small[1] - small[0]) / 3  # ~1/sqrt(20) as wide
