@@ -128,15 +128,31 @@ def test_bad_search_input_is_a_typed_error(
         assert "evolution" in err and "random" in err  # lists the registered ones
 
 
-def test_partial_tables_only_offer_the_cells_they_hold() -> None:
+def test_partial_tables_only_offer_the_cells_they_hold(tmp_path: Path) -> None:
+    from suite.benchmarks import LiveBenchmark, TabularBenchmark
+    from suite.runner import build_setup
+    from tabular.table import Table
+    from tests.suite.test_oneshot import BUDGET, SPACE
+
+    path = tmp_path / "partial.h5"
+    live = LiveBenchmark.create(path, space="nb201", dataset="synthetic", budget=BUDGET, hardware=False)
+    for index in (0, 4321, 9788):
+        live.query(SPACE.from_index(index))
+    live.save()
+    bench = TabularBenchmark(Table.open(path), "synthetic", "valid")
+    setup = build_setup(bench, SearchSpec("random", budget_seconds=100))
+    have = np.isfinite(bench.metric_by_index("valid@1"))
+    assert 3 <= setup.context.n_feasible == int(have.sum()) < bench.space.size
+
+
+def test_the_default_table_offers_every_cell() -> None:
     from suite.benchmarks import TabularBenchmark
     from suite.runner import build_setup
     from tabular.table import Table
 
     bench = TabularBenchmark(Table.open(DEFAULT_TABLE), "fashion-mnist", "valid")
     setup = build_setup(bench, SearchSpec("random", budget_seconds=100))
-    have = np.isfinite(bench.metric_by_index("valid@2"))
-    assert setup.context.n_feasible == int(have.sum()) < bench.space.size
+    assert setup.context.n_feasible == bench.space.size
 
 
 @pytest.mark.slow
