@@ -95,7 +95,10 @@ def test_cli_merge_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_a_stop_signal_saves_the_scored_rows(tmp_path: Path, sig: int) -> None:
     """`kill PID` (or Ctrl-C) stops scoring and keeps every finished row; a rerun resumes."""
     rng = np.random.default_rng(0)
-    strings = [SPACE.to_str(SPACE.sample(rng)) for _ in range(400)]
+    # many rows, so a slow, loaded machine still signals long before the last one: only the
+    # rows scored before the signal cost time
+    indices = rng.choice(SPACE.size, size=4000, replace=False)
+    strings = [SPACE.to_str(SPACE.from_index(int(i))) for i in indices]
     table = plain_table(tmp_path / "t.h5", strings)
     flags = ["--channels", "4", "--cells", "1", "--in-channels", "1", "--classes", "10", "--resolution", "16"]
     args = [sys.executable, "-m", "suite.cli", "proxies", "compute", str(table), "--proxies", "synflow",
@@ -111,4 +114,4 @@ def test_a_stop_signal_saves_the_scored_rows(tmp_path: Path, sig: int) -> None:
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "rerun the command to resume" in err
     status = Table.open(table).raw.arrays[f"{STATUS_GROUP}/data-free/synflow"]
-    assert 1 <= int((status != RowStatus.PENDING).sum()) < 400
+    assert 1 <= int((status != RowStatus.PENDING).sum()) < len(strings)
