@@ -212,8 +212,8 @@ def format_info(info: dict[str, Any]) -> str:
     if info.get("build"):
         b = info["build"]
         lines.append(
-            f"\nbuilt with budget {b['budget']} in {b['sessions']} session(s), "
-            f"{b['total_wall_seconds']} s of wall time"
+            f"\nbuilt with budget {b['budget']}{_budget_details(b.get('budget_settings'))} in "
+            f"{b['sessions']} session(s), {b['total_wall_seconds']} s of wall time"
         )
     if info["hardware"]:
         lines.append(f"\nhardware: {', '.join(info['hardware'])}")
@@ -242,3 +242,15 @@ def format_record(record: dict[str, Any]) -> str:
     for d, scores in record["zero_cost"].items():
         lines.append(f"zero-cost {d}: " + ", ".join(f"{k}={v:.4g}" for k, v in scores.items()))
     return "\n".join(lines)
+
+
+def _budget_details(settings: dict[str, Any] | None) -> str:
+    """The settings that tell two builds under one preset name apart, e.g. after ``--train-size``."""
+    if not settings:
+        return ""
+    images = "all" if settings.get("train_size") is None else settings["train_size"]
+    return (
+        f" ({settings['epochs']} epochs, C={settings['channels']} N={settings['cells_per_stage']}, "
+        f"{settings['resolution']}x{settings['resolution']}, {images} training images, "
+        f"batch {settings['batch_size']}, lr {settings['lr']})"
+    )

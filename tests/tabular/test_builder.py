@@ -18,6 +18,7 @@ from tabular.builder.journal import BuildLock, Journal, journal_path
 from tabular.builder.merge import done_runs
 from tabular.errors import BudgetError, BuildError, DatasetNotFoundError, OutputPathError, UnknownNameError
 from tabular.table import RunStatus, Table
+from tabular.table.info import format_info, table_info
 from tabular.table.stats import accuracy_spread, class_rows, seed_agreement
 
 BUDGET = replace(get_budget("tiny"), train_size=400, valid_size=200, epochs=2)
@@ -96,6 +97,8 @@ def test_provenance_records_how_it_was_built(built: tuple[Path, Table]) -> None:
     assert session["threads_per_worker"] == 1 and session["runs"] == 3 and session["host"]["cores"]
     assert {"torch", "numpy", "h5py", "nasuite"} <= set(prov["software"])
     assert prov["dataset"]["fingerprint"] == table.raw.root_attrs["build"]["data_fingerprint"]
+    # the text summary tells this build from one of the plain 'tiny' preset (overridden settings)
+    assert "budget tiny (2 epochs, C=4 N=1, 16x16, 400 training images," in format_info(table_info(table))
 
 
 def test_resume_after_a_normal_stop_and_extend(tmp_path: Path) -> None:
