@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from suite.commands.output import emit_json
-from suite.commands.signals import stop_gracefully_on_signals
+from tabular.interrupt import stop_gracefully_on_signals
 
 
 def add_parser(tsub: Any) -> None:

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from suite.commands.output import emit_json
-from suite.commands.signals import stop_gracefully_on_signals
+from tabular.interrupt import stop_gracefully_on_signals
 
 #: CLI flag -> NetworkConfig field
 _NETWORK_FLAGS = {

@@ -57,6 +57,7 @@ from surrogates.proxies.table_state import (
     select_rows,
     store,
 )
+from tabular.interrupt import raise_if_stop_requested
 
 if TYPE_CHECKING:
     from tabular.models.nb201 import NetworkConfig
@@ -214,6 +215,7 @@ def compute_proxies(
                 bar.update(1)
                 if time.monotonic() - last_save >= flush_seconds:
                     save()
+                raise_if_stop_requested()
         finally:
             bar.close()
             if any(c["rows"] for c in counts.values()):

@@ -25,6 +25,7 @@ from tabular.builder.journal import BuildLock, Journal, journal_path, stale_temp
 from tabular.builder.merge import apply_entry, done_runs, mark_degenerate
 from tabular.builder.plan import BuildSpec, class_order, is_sampled, plan_jobs
 from tabular.errors import BuildError
+from tabular.interrupt import raise_if_stop_requested
 from tabular.spaces import get_space
 from tabular.table import Table
 from tabular.table.store import check_writable
@@ -133,6 +134,7 @@ def _run(
                 table.save(target)
                 journal.clear()
                 last_save = time.monotonic()
+            raise_if_stop_requested()
     finally:
         bar.close()
         _update_session(table, session, done)
