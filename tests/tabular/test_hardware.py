@@ -154,7 +154,8 @@ def test_latency_in_model_times_only_the_submodule() -> None:
     whole = hw.latency_ms(model, (1, 4, 4), warmup=1, repeats=3, statistic="min")
     slow_ms = hw.latency_in_model_ms(model, slow, (1, 4, 4), warmup=1, repeats=3, statistic="min")
     fast_ms = hw.latency_in_model_ms(model, fast, (1, 4, 4), warmup=1, repeats=3)
-    assert 20 <= slow_ms <= whole and fast_ms < 20 <= whole
+    # the sleeping submodule is nearly all of the model: separate minima of 3 may differ by jitter
+    assert 20 <= slow_ms <= whole + 1.0 and fast_ms < 20 <= whole
     assert model.training  # the mode is restored
     assert not slow._forward_pre_hooks and not slow._forward_hooks  # the hooks are removed
     with pytest.raises(ValueError, match="ran 0 times in 3 forwards"):
