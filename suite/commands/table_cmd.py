@@ -1,4 +1,4 @@
-"""``nasuite table import|info|query``: make a table from published data and look inside it."""
+"""``nasuite table import|info|query|compare``: make a table from published data and look inside it."""
 
 from __future__ import annotations
 
@@ -43,6 +43,21 @@ def add_parser(sub: Any) -> None:
     query.add_argument("--dataset", help="only this dataset")
     query.add_argument("--json", action="store_true", help="print one JSON object")
     query.set_defaults(handler=run_query)
+
+    compare = tsub.add_parser(
+        "compare",
+        help="seed-to-seed Kendall tau of two tables on the classes both hold with two seeds, "
+        "with a paired bootstrap interval of the difference (to choose a build setting)",
+    )
+    compare.add_argument("baseline", help="table file (.h5)")
+    compare.add_argument("candidate", help="table file (.h5) of the same space")
+    compare.add_argument("--dataset", help="default: the one dataset both tables hold")
+    compare.add_argument("--metric", help="default: the baseline's test accuracy at its last epoch")
+    compare.add_argument("--seeds", default="0,1", help="the two seeds to compare (default 0,1)")
+    compare.add_argument("--resamples", type=int, default=400, help="bootstrap draws (default 400)")
+    compare.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
+    compare.add_argument("--json", action="store_true", help="print one JSON object")
+    compare.set_defaults(handler=run_compare)
 
     from suite.commands import build_cmd
 
@@ -93,3 +108,65 @@ def run_query(args: argparse.Namespace) -> int:
     else:
         print(format_record(record))
     return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from tabular.errors import TableError
+    from tabular.table import Table
+    from tabular.table.compare import compare_seed_agreement
+    from tabular.table.info import final_test_metric
+
+    baseline, candidate = Table.open(args.baseline), Table.open(args.candidate)
+    dataset = args.dataset or _one_shared_dataset(baseline, candidate)
+    metric = args.metric or final_test_metric(baseline, dataset, baseline.metric_names(dataset))
+    seeds = tuple(int(s) for s in args.seeds.split(",") if s.strip().lstrip("-").isdigit())
+    if len(seeds) != 2 or metric is None:
+        raise TableError(
+            f"--seeds {args.seeds!r} / metric {metric!r}: expected two seeds such as 0,1 and a "
+            "test metric (pass --metric)"
+        )
+    result = compare_seed_agreement(
+        baseline,
+        candidate,
+        dataset,
+        metric,
+        np.random.default_rng(args.seed),
+        (seeds[0], seeds[1]),
+        args.resamples,
+    )
+    if args.json:
+        emit_json(result)
+    else:
+        print(_format_compare(result, args.baseline, args.candidate))
+    return 0
+
+
+def _one_shared_dataset(baseline: Any, candidate: Any) -> str:
+    from tabular.errors import TableError
+
+    shared = sorted(set(baseline.datasets) & set(candidate.datasets))
+    if len(shared) != 1:
+        raise TableError(f"the tables share datasets {shared}; expected one, or pass --dataset")
+    return shared[0]
+
+
+def _format_compare(result: dict[str, Any], baseline: str, candidate: str) -> str:
+    lines = [
+        f"{result['dataset']} {result['metric']}, seed {result['seeds'][0]} vs {result['seeds'][1]} "
+        f"on {result['classes']} shared classes"
+    ]
+    for role, path in (("baseline", baseline), ("candidate", candidate)):
+        r = result[role]
+        lines.append(
+            f"  {role:<9} Kendall {r['kendall_tau']:.3f}  Spearman {r['spearman_rho']:.3f}  "
+            f"seed noise sd {r['seed_noise_sd']:.2f}  accuracy IQR {r['accuracy_iqr']:.2f}  "
+            f"mean {r['mean_accuracy']:.2f}  {path}"
+        )
+    low, high = result["tau_difference_ci95"]
+    lines.append(
+        f"  Kendall difference {result['tau_difference']:+.3f} "
+        f"(paired 95% bootstrap {low:+.3f} to {high:+.3f}, {result['resamples']} resamples)"
+    )
+    return "\n".join(lines)

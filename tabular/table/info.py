@@ -74,7 +74,7 @@ def _dataset_info(table: Table, dataset: str) -> dict[str, Any]:
         },
         "optimum": {},
     }
-    final = _final_accuracy(table, dataset, metrics)
+    final = final_test_metric(table, dataset, metrics)
     if final and len(table.seeds(dataset)) >= 2 and (status == RunStatus.OK).any():
         seeds = tuple(s for s in table.seeds(dataset) if s >= 0)[:2]
         if len(seeds) == 2:
@@ -95,7 +95,7 @@ def _dataset_info(table: Table, dataset: str) -> dict[str, Any]:
     return info
 
 
-def _final_accuracy(table: Table, dataset: str, metrics: list[str]) -> str | None:
+def final_test_metric(table: Table, dataset: str, metrics: list[str]) -> str | None:
     """The test accuracy at the last epoch the table has, e.g. ``test@2``."""
     tests = [m for m in metrics if parse_metric(m).quantity == "test"]
     return max(tests, key=lambda m: parse_metric(m).epoch) if tests else None
