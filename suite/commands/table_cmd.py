@@ -121,19 +121,15 @@ def run_compare(args: argparse.Namespace) -> int:
     baseline, candidate = Table.open(args.baseline), Table.open(args.candidate)
     dataset = args.dataset or _one_shared_dataset(baseline, candidate)
     metric = args.metric or final_test_metric(baseline, dataset, baseline.metric_names(dataset))
-    seeds = tuple(int(s) for s in args.seeds.split(",") if s.strip().lstrip("-").isdigit())
-    if len(seeds) != 2 or metric is None:
-        raise TableError(
-            f"--seeds {args.seeds!r} / metric {metric!r}: expected two seeds such as 0,1 and a "
-            "test metric (pass --metric)"
-        )
+    if metric is None:
+        raise TableError(f"the baseline holds no test accuracy for {dataset!r}; pass --metric")
     result = compare_seed_agreement(
         baseline,
         candidate,
         dataset,
         metric,
         np.random.default_rng(args.seed),
-        (seeds[0], seeds[1]),
+        _two_seeds(args.seeds),
         args.resamples,
     )
     if args.json:
@@ -141,6 +137,15 @@ def run_compare(args: argparse.Namespace) -> int:
     else:
         print(_format_compare(result, args.baseline, args.candidate))
     return 0
+
+
+def _two_seeds(text: str) -> tuple[int, int]:
+    from tabular.errors import TableError
+
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(p.lstrip("-").isdigit() for p in parts):
+        raise TableError(f"--seeds {text!r}: expected two seeds such as 0,1")
+    return int(parts[0]), int(parts[1])
 
 
 def _one_shared_dataset(baseline: Any, candidate: Any) -> str:

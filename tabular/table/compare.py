@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from tabular.errors import TableError
-from tabular.table.stats import class_rows
+from tabular.table.stats import class_rows, rank_agreement
 from tabular.table.table import Table
 
 
@@ -47,14 +47,15 @@ def compare_seed_agreement(
     draws = rng.integers(0, base.first.size, size=(resamples, base.first.size))
     differences = np.array([_tau(cand, d) - _tau(base, d) for d in draws])
     low, high = np.nanpercentile(differences, [2.5, 97.5])
+    agreement = {"baseline": _agreement(base), "candidate": _agreement(cand)}
     return {
         "dataset": dataset,
         "metric": metric,
         "seeds": list(seeds),
         "classes": int(base.first.size),
-        "baseline": _agreement(base) | {"budget": baseline.provenance.get("budget")},
-        "candidate": _agreement(cand) | {"budget": candidate.provenance.get("budget")},
-        "tau_difference": _tau(cand) - _tau(base),
+        "baseline": agreement["baseline"] | {"budget": baseline.provenance.get("budget")},
+        "candidate": agreement["candidate"] | {"budget": candidate.provenance.get("budget")},
+        "tau_difference": agreement["candidate"]["kendall_tau"] - agreement["baseline"]["kendall_tau"],
         "tau_difference_ci95": [float(low), float(high)],
         "resamples": resamples,
     }
@@ -93,23 +94,18 @@ def _shared_pairs(
     return base, cand
 
 
-def _tau(pairs: SeedPairs, draw: np.ndarray | None = None) -> float:
+def _tau(pairs: SeedPairs, draw: np.ndarray) -> float:
+    """Kendall tau of one bootstrap draw of classes."""
     from scipy import stats
 
-    if draw is None:
-        return float(stats.kendalltau(pairs.first, pairs.second).statistic)
     return float(stats.kendalltau(pairs.first[draw], pairs.second[draw]).statistic)
 
 
 def _agreement(pairs: SeedPairs) -> dict[str, float]:
     """Rank agreement, seed noise (sd of one run) and spread (IQR of the seed mean)."""
-    from scipy import stats
-
     mean = (pairs.first + pairs.second) / 2
     q1, q3 = np.percentile(mean, [25, 75])
-    return {
-        "kendall_tau": _tau(pairs),
-        "spearman_rho": float(stats.spearmanr(pairs.first, pairs.second).statistic),
+    return rank_agreement(pairs.first, pairs.second) | {
         "seed_noise_sd": float(np.std(pairs.first - pairs.second) / np.sqrt(2)),
         "mean_accuracy": float(mean.mean()),
         "accuracy_iqr": float(q3 - q1),

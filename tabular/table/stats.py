@@ -37,7 +37,6 @@ def seed_agreement(
     With ``rng``, also a 95 % percentile-bootstrap interval of Kendall tau over classes
     (``resamples`` draws), so a sample of a few hundred classes says how far it can be trusted.
     """
-    from scipy import stats
 
     if not set(seeds) <= set(table.seeds(dataset)):
         return {"classes": 0, "seeds": list(seeds)}
@@ -48,15 +47,22 @@ def seed_agreement(
     a, b = a[keep], b[keep]
     out: dict[str, Any] = {"metric": metric, "seeds": list(seeds), "classes": int(a.size)}
     if a.size >= 3:
-        out.update(
-            kendall_tau=float(stats.kendalltau(a, b).statistic),
-            spearman_rho=float(stats.spearmanr(a, b).statistic),
-            pearson_r=float(np.corrcoef(a, b)[0, 1]),
-            mean_abs_diff=float(np.mean(np.abs(a - b))),
-        )
+        out.update(rank_agreement(a, b))
         if rng is not None:
             out["kendall_tau_ci95"] = bootstrap_kendall_ci(a, b, rng, resamples)
     return out
+
+
+def rank_agreement(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    """Kendall tau, Spearman rho, Pearson r and mean absolute difference of two aligned samples."""
+    from scipy import stats
+
+    return {
+        "kendall_tau": float(stats.kendalltau(a, b).statistic),
+        "spearman_rho": float(stats.spearmanr(a, b).statistic),
+        "pearson_r": float(np.corrcoef(a, b)[0, 1]),
+        "mean_abs_diff": float(np.mean(np.abs(a - b))),
+    }
 
 
 def bootstrap_kendall_ci(

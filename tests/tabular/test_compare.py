@@ -84,5 +84,6 @@ def test_cli_picks_the_shared_dataset_and_final_test_metric(
     assert main(["table", "compare", base, cand, "--resamples", "20"]) == 0
     text = capsys.readouterr().out
     assert "on 4 shared classes" in text and "Kendall difference" in text and cand in text
-    assert main(["table", "compare", base, cand, "--seeds", "0"]) != 0
-    assert "expected two seeds" in capsys.readouterr().err
+    for bad in ("0", "0,1,x"):
+        assert main(["table", "compare", base, cand, "--seeds", bad]) != 0
+        assert f"--seeds {bad!r}: expected two seeds" in capsys.readouterr().err
