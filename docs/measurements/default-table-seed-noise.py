@@ -10,10 +10,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 from tabular.table import Table
-from tabular.table.stats import class_rows
+from tabular.table.stats import class_rows, kendall_over_draws, rank_agreement, seed_noise_sd
 
 TABLE = Path("data/nb201-fashion-mnist-small.h5")
 DATASET = "fashion-mnist"
@@ -32,8 +31,8 @@ def main() -> None:
         "table": str(TABLE),
         "checksum": table.checksum,
         "classes": int(rows.size),
-        "kendall_tau": {m: float(stats.kendalltau(a, b).statistic) for m, (a, b) in pairs.items()},
-        "seed_noise_sd": {m: float(np.std(a - b) / np.sqrt(2)) for m, (a, b) in pairs.items()},
+        "kendall_tau": {m: rank_agreement(a, b)["kendall_tau"] for m, (a, b) in pairs.items()},
+        "seed_noise_sd": {m: seed_noise_sd(a - b) for m, (a, b) in pairs.items()},
         # near 1: both held-out sets see the same seed-to-seed change, so it comes from training,
         # and a larger evaluation set would not make the ranks steadier
         "corr_seed_difference_test_vs_valid": float(np.corrcoef(test_diff, valid_diff)[0, 1]),
@@ -54,7 +53,7 @@ def _noise_by_band(mean: np.ndarray, diff: np.ndarray, edges: tuple[int, ...]) -
         inside = (mean >= low) & (mean < high)
         bands[f"{low}-{high}"] = {
             "classes": int(inside.sum()),
-            "sd": float(np.std(diff[inside]) / np.sqrt(2)),
+            "sd": seed_noise_sd(diff[inside]),
         }
     return bands
 
@@ -63,12 +62,8 @@ def _pilot_spread(
     a: np.ndarray, b: np.ndarray, rng: np.random.Generator, draws: int = 2000
 ) -> dict[str, float]:
     """Kendall tau of random 27-class samples: how far a pilot of that size can be trusted."""
-    taus = np.array(
-        [
-            stats.kendalltau(a[d], b[d]).statistic
-            for d in (rng.choice(a.size, PILOT_CLASSES, replace=False) for _ in range(draws))
-        ]
-    )
+    samples = np.array([rng.choice(a.size, PILOT_CLASSES, replace=False) for _ in range(draws)])
+    taus = kendall_over_draws(a, b, samples)
     return {
         "classes": PILOT_CLASSES,
         "draws": draws,

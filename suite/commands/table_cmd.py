@@ -142,10 +142,14 @@ def run_compare(args: argparse.Namespace) -> int:
 def _two_seeds(text: str) -> tuple[int, int]:
     from tabular.errors import TableError
 
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) != 2 or not all(p.lstrip("-").isdigit() for p in parts):
+    parts = text.split(",")
+    try:
+        seeds = [int(p) for p in parts]
+    except ValueError:
+        seeds = []
+    if len(seeds) != 2:
         raise TableError(f"--seeds {text!r}: expected two seeds such as 0,1")
-    return int(parts[0]), int(parts[1])
+    return seeds[0], seeds[1]
 
 
 def _one_shared_dataset(baseline: Any, candidate: Any) -> str:

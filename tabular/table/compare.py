@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from tabular.errors import TableError
-from tabular.table.stats import class_rows, rank_agreement
+from tabular.table.stats import class_rows, kendall_over_draws, rank_agreement, seed_noise_sd
 from tabular.table.table import Table
 
 
@@ -45,7 +45,9 @@ def compare_seed_agreement(
         raise TableError(f"resamples must be a positive number, got {resamples}")
     base, cand = _shared_pairs(baseline, candidate, dataset, metric, seeds)
     draws = rng.integers(0, base.first.size, size=(resamples, base.first.size))
-    differences = np.array([_tau(cand, d) - _tau(base, d) for d in draws])
+    differences = kendall_over_draws(cand.first, cand.second, draws) - kendall_over_draws(
+        base.first, base.second, draws
+    )
     low, high = np.nanpercentile(differences, [2.5, 97.5])
     agreement = {"baseline": _agreement(base), "candidate": _agreement(cand)}
     return {
@@ -94,19 +96,12 @@ def _shared_pairs(
     return base, cand
 
 
-def _tau(pairs: SeedPairs, draw: np.ndarray) -> float:
-    """Kendall tau of one bootstrap draw of classes."""
-    from scipy import stats
-
-    return float(stats.kendalltau(pairs.first[draw], pairs.second[draw]).statistic)
-
-
 def _agreement(pairs: SeedPairs) -> dict[str, float]:
     """Rank agreement, seed noise (sd of one run) and spread (IQR of the seed mean)."""
     mean = (pairs.first + pairs.second) / 2
     q1, q3 = np.percentile(mean, [25, 75])
     return rank_agreement(pairs.first, pairs.second) | {
-        "seed_noise_sd": float(np.std(pairs.first - pairs.second) / np.sqrt(2)),
+        "seed_noise_sd": seed_noise_sd(pairs.first - pairs.second),
         "mean_accuracy": float(mean.mean()),
         "accuracy_iqr": float(q3 - q1),
     }

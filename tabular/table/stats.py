@@ -69,12 +69,21 @@ def bootstrap_kendall_ci(
     a: np.ndarray, b: np.ndarray, rng: np.random.Generator, resamples: int
 ) -> list[float]:
     """2.5th and 97.5th percentiles of Kendall tau over resamples of the pairs (with replacement)."""
+    draws = rng.integers(0, a.size, size=(resamples, a.size))
+    low, high = np.nanpercentile(kendall_over_draws(a, b, draws), [2.5, 97.5])
+    return [float(low), float(high)]
+
+
+def kendall_over_draws(a: np.ndarray, b: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Kendall tau of ``(a[d], b[d])`` for each row ``d`` of index ``draws`` (bootstrap or subsample)."""
     from scipy import stats
 
-    draws = rng.integers(0, a.size, size=(resamples, a.size))
-    taus = np.array([stats.kendalltau(a[d], b[d]).statistic for d in draws])
-    low, high = np.nanpercentile(taus, [2.5, 97.5])
-    return [float(low), float(high)]
+    return np.array([stats.kendalltau(a[d], b[d]).statistic for d in draws], dtype=np.float64)
+
+
+def seed_noise_sd(seed_difference: np.ndarray) -> float:
+    """Standard deviation of one run from the differences of two seeds' runs: sd / sqrt(2)."""
+    return float(np.std(seed_difference) / np.sqrt(2))
 
 
 def accuracy_spread(table: Table, dataset: str, metric: str) -> dict[str, Any]:

@@ -84,6 +84,6 @@ def test_cli_picks_the_shared_dataset_and_final_test_metric(
     assert main(["table", "compare", base, cand, "--resamples", "20"]) == 0
     text = capsys.readouterr().out
     assert "on 4 shared classes" in text and "Kendall difference" in text and cand in text
-    for bad in ("0", "0,1,x"):
-        assert main(["table", "compare", base, cand, "--seeds", bad]) != 0
+    for bad in ("0", "0,1,x", "--1,0"):
+        assert main(["table", "compare", base, cand, f"--seeds={bad}"]) != 0
         assert f"--seeds {bad!r}: expected two seeds" in capsys.readouterr().err
