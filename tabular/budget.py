@@ -8,7 +8,7 @@ resolution and the epochs, so that a table can be built on a laptop.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from tabular.errors import BudgetError, UnknownNameError
@@ -126,6 +126,49 @@ PRESETS: dict[str, TrainBudget] = {
         ),
     )
 }
+
+
+def _parse_field_value(field: str, text: str) -> Any:
+    """``text`` as the type of TrainBudget's ``field`` (fields are int, float, bool or int|None)."""
+    kind = _FIELD_KINDS[field]
+    if kind == "bool":
+        if text.lower() in ("true", "1", "yes"):
+            return True
+        if text.lower() in ("false", "0", "no"):
+            return False
+        raise ValueError(text)
+    if kind == "int|None":
+        return None if text.lower() == "none" else int(text)
+    return float(text) if kind == "float" else int(text)
+
+
+_FIELD_KINDS: dict[str, str] = {
+    f.name: str(f.type).replace(" ", "") for f in fields(TrainBudget) if f.name != "name"
+}
+
+
+def override_budget(budget: TrainBudget, assignments: list[str]) -> TrainBudget:
+    """``budget`` with ``FIELD=VALUE`` assignments applied (``lr=0.05``, ``channels=4``, ``augment=true``).
+
+    The result keeps the preset's name; the table records every field, so a build with overrides
+    never resumes into a table built without them.
+    """
+    changes: dict[str, Any] = {}
+    for text in assignments:
+        field, sep, value = text.partition("=")
+        field = field.strip().replace("-", "_")
+        if not sep or field not in _FIELD_KINDS:
+            raise BudgetError(
+                f"budget override {text!r}: expected FIELD=VALUE with FIELD one of {sorted(_FIELD_KINDS)}"
+            )
+        try:
+            changes[field] = _parse_field_value(field, value.strip())
+        except ValueError:
+            raise BudgetError(
+                f"budget override {text!r}: {field} takes a value of type {_FIELD_KINDS[field]}, "
+                f"got {value!r}"
+            ) from None
+    return replace(budget, **changes)
 
 
 def get_budget(name: str) -> TrainBudget:

@@ -28,6 +28,14 @@ def add_parser(tsub: Any) -> None:
     build.add_argument("--epochs", type=int, help="override the preset's epochs")
     build.add_argument("--train-size", type=int, help="override the preset's number of training images")
     build.add_argument("--valid-size", type=int, help="override the preset's number of validation images")
+    build.add_argument(
+        "--set",
+        dest="budget_set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override any budget field, e.g. --set lr=0.05 --set channels=4 (repeatable)",
+    )
     build.add_argument("--seeds", type=int, default=1, help="seeds 0..K-1 per cell (default 1)")
     build.add_argument(
         "--archs", default="all", help="'all' isomorphism classes, or the first N in build order"
@@ -65,13 +73,14 @@ def parse_archs(text: str) -> int | None:
 def run_build(args: argparse.Namespace) -> int:
     from dataclasses import asdict, replace
 
-    from tabular.budget import get_budget
+    from tabular.budget import get_budget, override_budget
     from tabular.builder import BuildOptions, BuildSpec, build_table
     from tabular.spaces import get_space
 
     get_space(args.space)
     overrides = {"epochs": args.epochs, "train_size": args.train_size, "valid_size": args.valid_size}
     budget = replace(get_budget(args.budget), **{k: v for k, v in overrides.items() if v is not None})
+    budget = override_budget(budget, args.budget_set)
     spec = BuildSpec(
         space=args.space,
         dataset=args.dataset,

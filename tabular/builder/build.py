@@ -153,7 +153,7 @@ def _open_or_create(target: Path, spec: BuildSpec, space: Any, data: Any) -> Tab
             raise BuildError(
                 f"{str(target)!r} was built with different settings ({', '.join(diff)} differ); "
                 "build into a new file, or rerun with the same --space/--dataset/--budget and the same "
-                "--epochs/--train-size/--valid-size overrides (`nasuite table info` shows them)"
+                "--epochs/--train-size/--valid-size/--set overrides (`nasuite table info` shows them)"
             )
         if is_sampled(space):
             _grow_sample(table, space, spec)

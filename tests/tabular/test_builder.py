@@ -126,6 +126,21 @@ def test_resume_after_a_normal_stop_and_extend(tmp_path: Path) -> None:
     assert accuracy_spread(table, "synthetic", "test@2")["classes"] == 4
 
 
+def test_set_overrides_reach_the_table_and_guard_resume(tmp_path: Path) -> None:
+    out = tmp_path / "set.h5"
+    overridden = tiny_build_cli(1, "--workers", "0", "--no-progress", "--out", str(out))
+    overridden += ["--set", "channels=2", "--set", "lr=0.05", "--set", "nesterov=false"]
+    subprocess.run(overridden, check=True, capture_output=True)
+    table = Table.open(out)
+    budget = table.raw.root_attrs["build"]["budget"]
+    assert (budget["channels"], budget["lr"], budget["nesterov"]) == (2, 0.05, False)
+    assert "C=2 N=1" in format_info(table_info(table)) and "lr 0.05" in format_info(table_info(table))
+    plain = tiny_build_cli(2, "--workers", "0", "--no-progress", "--out", str(out))
+    proc = subprocess.run(plain, capture_output=True, text=True)
+    assert proc.returncode == 2 and "budget differ" in proc.stderr  # no silent mix of two recipes
+    assert len(done_runs(Table.open(out), "synthetic")) == 1
+
+
 def test_same_seed_same_table_values(built: tuple[Path, Table], tmp_path: Path) -> None:
     _, table = built
     other = tmp_path / "again.h5"
@@ -247,6 +262,9 @@ def test_local_process_pool(tmp_path: Path) -> None:
         (["--space", "nb999", "--budget", "tiny"], "unknown search space 'nb999'"),
         (["--budget", "huge"], "unknown budget preset 'huge'"),
         (["--archs", "-3", "--budget", "tiny"], "--archs must be"),
+        (["--budget", "tiny", "--set", "lr=fast"], "lr takes a value of type float, got 'fast'"),
+        (["--budget", "tiny", "--set", "colour=red"], "expected FIELD=VALUE with FIELD one of"),
+        (["--budget", "tiny", "--set", "channels=0"], "channels must be an int >= 1, got 0"),
     ],
 )
 def test_bad_cli_input_is_a_typed_error(tmp_path: Path, args: list[str], error: str) -> None:

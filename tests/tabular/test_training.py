@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from tabular.budget import PRESETS, TrainBudget, get_budget
+from tabular.budget import PRESETS, TrainBudget, get_budget, override_budget
 from tabular.data import DataConfig, load_data
 from tabular.errors import BudgetError, UnknownNameError
 from tabular.spaces import NB201Space
@@ -76,6 +76,22 @@ def test_budget_validation() -> None:
         get_budget("huge")
     assert {"tiny", "small", "nb201"} <= set(PRESETS)
     assert TrainBudget.from_dict(PRESETS["small"].to_dict()) == PRESETS["small"]
+
+
+def test_budget_overrides_are_typed_per_field() -> None:
+    small = get_budget("small")
+    changed = override_budget(small, ["lr=0.05", "cells-per-stage=3", "augment=yes", "train_size=none"])
+    assert changed == replace(small, lr=0.05, cells_per_stage=3, augment=True, train_size=None)
+    assert override_budget(small, []) == small
+    for bad, message in [
+        ("lr", "expected FIELD=VALUE"),
+        ("name=big", "expected FIELD=VALUE"),
+        ("epochs=2.5", "epochs takes a value of type int, got '2.5'"),
+        ("augment=maybe", "augment takes a value of type bool"),
+        ("momentum=1.5", "0 <= momentum < 1"),
+    ]:
+        with pytest.raises(BudgetError, match=message):
+            override_budget(small, [bad])
 
 
 def test_resolution_mismatch(data) -> None:  # type: ignore[no-untyped-def]
