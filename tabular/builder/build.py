@@ -81,15 +81,19 @@ def build_table(
         session = _start_session(table, options, command, started)
         table.save(target)
         journal.clear()
-        jobs = plan_jobs(
-            class_order(space, spec.order_seed, spec.archs), spec, done_runs(table, spec.dataset)
-        )
+        finished_before = done_runs(table, spec.dataset)
+        jobs = plan_jobs(class_order(space, spec.order_seed, spec.archs), spec, finished_before)
         todo = jobs if options.max_runs is None else jobs[: options.max_runs]
         try:
             done, failed = _run(table, target, journal, spec, options, todo, session)
         except KeyboardInterrupt:  # keep what finished; the journal already has it
+            # the signal may have landed between a run's journal line and the end of its
+            # apply_entry: applying the journal again (idempotent) completes that run
+            for entry in journal.read():
+                apply_entry(table, entry, spec.dataset, spec.budget.epochs)
             session["interrupted"] = True
-            _update_session(table, session, session["runs"], finished=True)
+            runs = len(done_runs(table, spec.dataset) - finished_before)
+            _update_session(table, session, runs, finished=True)
             table.save(target)
             journal.clear()
             raise

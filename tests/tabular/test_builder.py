@@ -287,6 +287,32 @@ def test_bad_inputs_in_python(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_stop_between_journal_and_table_keeps_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A signal that lands after a run's journal line but before the table has it (the window
+    the stop-signal test hits under load) must neither lose the run nor miscount the sitting."""
+    import tabular.builder.build as build_module
+
+    real_apply = build_module.apply_entry
+    calls = {"n": 0}
+
+    def apply_then_stop_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:  # the first finished run: journaled, not yet in the table
+            raise KeyboardInterrupt
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "apply_entry", apply_then_stop_once)
+    out = tmp_path / "window.h5"
+    with pytest.raises(KeyboardInterrupt):
+        build_table(SPEC, out, INLINE)
+    table = Table.open(out)
+    assert len(done_runs(table, "synthetic")) == 1
+    assert table.provenance["sessions"][-1]["runs"] == 1
+    assert Journal(journal_path(out)).read() == []
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_stop_signal_saves_and_records_the_sitting(tmp_path: Path, sig: int) -> None:
     out = tmp_path / "int.h5"
