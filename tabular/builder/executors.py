@@ -51,19 +51,35 @@ class LocalExecutor:
         context = multiprocessing.get_context("spawn")
         pending = list(jobs)
         running: set[Future[dict[str, Any]]] = set()
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             self.workers, mp_context=context, initializer=init_worker, initargs=(self.threads, os.getpid())
-        ) as pool:
-            try:
-                while pending or running:
-                    while pending and len(running) < 2 * self.workers:
-                        running.add(pool.submit(run_job, pending.pop(0), spec, self.device))
-                    finished, running = wait(running, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        yield future.result()
-            finally:
-                for future in running:
-                    future.cancel()
+        )
+        try:
+            while pending or running:
+                while pending and len(running) < 2 * self.workers:
+                    running.add(pool.submit(run_job, pending.pop(0), spec, self.device))
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield future.result()
+        except BaseException:  # a stop (or the caller closing us): the runs in flight are lost anyway
+            _end_workers_now(pool)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _end_workers_now(pool: Any) -> None:
+    """Terminate a process pool's workers instead of letting them finish runs nobody will read.
+
+    Without this a stopped build waits for every run already handed to a worker (minutes), and
+    its results are thrown away.
+    """
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 class RayExecutor:

@@ -313,6 +313,38 @@ def test_a_stop_between_journal_and_table_keeps_the_run(
     assert Journal(journal_path(out)).read() == []
 
 
+def _worker_pids(parent: int) -> list[int]:
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads worker processes from /proc")
+def test_a_stop_ends_the_workers_runs_instead_of_waiting_for_them(tmp_path: Path) -> None:
+    """Runs in flight are lost on a stop; the builder must end them, not wait for them (it used
+    to wait, and could hang for good when the signal landed inside the process pool)."""
+    out = tmp_path / "long.h5"
+    # minutes per run here: 100 epochs of a C=32, N=3 network on 2,000 images
+    endless = ["--budget", "tiny", "--epochs", "100", "--train-size", "2000", "--valid-size", "200"]
+    endless += ["--set", "channels=32", "--set", "cells_per_stage=3"]
+    args = cli(*endless, "--archs", "4", "--workers", "2", "--no-progress", "--out", str(out))
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(_worker_pids(proc.pid)) < 2:
+            time.sleep(0.2)
+        workers = _worker_pids(proc.pid)
+        time.sleep(5)  # the workers take their runs, which would last for hours
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert len(workers) == 2
+    assert proc.returncode == 130 and "rerun the command to resume" in err
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    assert done_runs(Table.open(out), "synthetic") == set()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_stop_signal_saves_and_records_the_sitting(tmp_path: Path, sig: int) -> None:
     out = tmp_path / "int.h5"
