@@ -52,7 +52,10 @@ def add_parser(sub: Any) -> None:
     compare.add_argument("baseline", help="table file (.h5)")
     compare.add_argument("candidate", help="table file (.h5) of the same space")
     compare.add_argument("--dataset", help="default: the one dataset both tables hold")
-    compare.add_argument("--metric", help="default: the baseline's test accuracy at its last epoch")
+    compare.add_argument(
+        "--metric", help="read both tables at this metric (default: each one's test accuracy, last epoch)"
+    )
+    compare.add_argument("--candidate-metric", help="read the candidate at this metric instead of --metric")
     compare.add_argument("--seeds", default="0,1", help="the two seeds to compare (default 0,1)")
     compare.add_argument("--resamples", type=int, default=400, help="bootstrap draws (default 400)")
     compare.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
@@ -120,17 +123,24 @@ def run_compare(args: argparse.Namespace) -> int:
 
     baseline, candidate = Table.open(args.baseline), Table.open(args.candidate)
     dataset = args.dataset or _one_shared_dataset(baseline, candidate)
-    metric = args.metric or final_test_metric(baseline, dataset, baseline.metric_names(dataset))
-    if metric is None:
-        raise TableError(f"the baseline holds no test accuracy for {dataset!r}; pass --metric")
+    metrics = []
+    for role, table, chosen in (
+        ("baseline", baseline, args.metric),
+        ("candidate", candidate, args.candidate_metric or args.metric),
+    ):
+        metric = chosen or final_test_metric(table, dataset, table.metric_names(dataset))
+        if metric is None:
+            raise TableError(f"the {role} holds no test accuracy for {dataset!r}; pass --metric")
+        metrics.append(metric)
     result = compare_seed_agreement(
         baseline,
         candidate,
         dataset,
-        metric,
+        metrics[0],
         np.random.default_rng(args.seed),
         _two_seeds(args.seeds),
         args.resamples,
+        candidate_metric=metrics[1],
     )
     if args.json:
         emit_json(result)
@@ -162,8 +172,11 @@ def _one_shared_dataset(baseline: Any, candidate: Any) -> str:
 
 
 def _format_compare(result: dict[str, Any], baseline: str, candidate: str) -> str:
+    other = result["candidate_metric"]
     lines = [
-        f"{result['dataset']} {result['metric']}, seed {result['seeds'][0]} vs {result['seeds'][1]} "
+        f"{result['dataset']} {result['metric']}"
+        + (f" (candidate {other})" if other != result["metric"] else "")
+        + f", seed {result['seeds'][0]} vs {result['seeds'][1]} "
         f"on {result['classes']} shared classes"
     ]
     for role, path in (("baseline", baseline), ("candidate", candidate)):

@@ -35,15 +35,19 @@ def compare_seed_agreement(
     rng: np.random.Generator,
     seeds: tuple[int, int] = (0, 1),
     resamples: int = 400,
+    candidate_metric: str | None = None,
 ) -> dict[str, Any]:
     """Seed-to-seed agreement of both tables on shared classes, and a paired interval of the gain.
 
+    ``candidate_metric`` (default ``metric``) reads the candidate differently, e.g. ``test@1``
+    against the baseline's ``test@2`` when the two budgets train for different epochs.
     ``tau_difference`` is tau(candidate) - tau(baseline); ``tau_difference_ci95`` its 95 %
     percentile-bootstrap interval over ``resamples`` draws of classes.
     """
     if resamples < 1:
         raise TableError(f"resamples must be a positive number, got {resamples}")
-    base, cand = _shared_pairs(baseline, candidate, dataset, metric, seeds)
+    candidate_metric = candidate_metric or metric
+    base, cand = _shared_pairs(baseline, candidate, dataset, (metric, candidate_metric), seeds)
     draws = rng.integers(0, base.first.size, size=(resamples, base.first.size))
     differences = kendall_over_draws(cand.first, cand.second, draws) - kendall_over_draws(
         base.first, base.second, draws
@@ -53,6 +57,7 @@ def compare_seed_agreement(
     return {
         "dataset": dataset,
         "metric": metric,
+        "candidate_metric": candidate_metric,
         "seeds": list(seeds),
         "classes": int(base.first.size),
         "baseline": agreement["baseline"] | {"budget": baseline.provenance.get("budget")},
@@ -64,7 +69,7 @@ def compare_seed_agreement(
 
 
 def _shared_pairs(
-    baseline: Table, candidate: Table, dataset: str, metric: str, seeds: tuple[int, int]
+    baseline: Table, candidate: Table, dataset: str, metrics: tuple[str, str], seeds: tuple[int, int]
 ) -> tuple[SeedPairs, SeedPairs]:
     if baseline.space.name != candidate.space.name:
         raise TableError(
@@ -84,13 +89,16 @@ def _shared_pairs(
     )
     pairs = [
         SeedPairs(*(t.metric(dataset, metric, seed=s, rows=r) for s in seeds))
-        for t, r in ((baseline, rows[0][in_base]), (candidate, rows[1][in_cand]))
+        for t, r, metric in (
+            (baseline, rows[0][in_base], metrics[0]),
+            (candidate, rows[1][in_cand], metrics[1]),
+        )
     ]
     finite = np.logical_and.reduce([np.isfinite(v) for p in pairs for v in (p.first, p.second)])
     if finite.sum() < 3:
         raise TableError(
             f"the tables share {int(finite.sum())} classes measured with seeds {list(seeds)} on "
-            f"{dataset!r} {metric!r}; expected at least 3"
+            f"{dataset!r} {' and '.join(sorted(set(metrics)))}; expected at least 3"
         )
     base, cand = (SeedPairs(p.first[finite], p.second[finite]) for p in pairs)
     return base, cand

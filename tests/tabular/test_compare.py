@@ -84,6 +84,28 @@ def test_cli_picks_the_shared_dataset_and_final_test_metric(
     assert main(["table", "compare", base, cand, "--resamples", "20"]) == 0
     text = capsys.readouterr().out
     assert "on 4 shared classes" in text and "Kendall difference" in text and cand in text
+    assert result["candidate_metric"] == "test@1"
     for bad in ("0", "0,1,x", "--1,0"):
         assert main(["table", "compare", base, cand, f"--seeds={bad}"]) != 0
         assert f"--seeds {bad!r}: expected two seeds" in capsys.readouterr().err
+
+
+def test_cli_reads_each_table_at_its_own_last_epoch(
+    tables: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A budget with other epochs (40k images for 1 epoch against 20k for 2) is compared as built."""
+    two_epochs = tmp_path / "two.h5"
+    spec = BuildSpec("nb201", "synthetic", replace(BUDGET, epochs=2), seeds=2, archs=4)
+    build_table(spec, two_epochs, INLINE)
+    base, cand = str(tables[0]), str(two_epochs)
+    assert main(["table", "compare", base, cand, "--json", "--resamples", "20"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["metric"], result["candidate_metric"], result["classes"]) == ("test@1", "test@2", 4)
+    rows = class_rows(Table.open(cand), "synthetic", (0, 1))
+    a, b = (Table.open(cand).metric("synthetic", "test@2", seed=s, rows=rows) for s in (0, 1))
+    assert result["candidate"]["kendall_tau"] == pytest.approx(stats.kendalltau(a, b).statistic)
+    assert main(["table", "compare", base, cand, "--resamples", "20"]) == 0
+    assert "synthetic test@1 (candidate test@2)" in capsys.readouterr().out
+    assert main(["table", "compare", base, cand, "--json", "--metric", "valid@1", "--resamples", "20"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["metric"], result["candidate_metric"]) == ("valid@1", "valid@1")
