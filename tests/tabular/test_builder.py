@@ -315,7 +315,14 @@ def test_a_stop_between_journal_and_table_keeps_the_run(
 
 def _worker_pids(parent: int) -> list[int]:
     children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
-    return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    return [int(c) for c in children if b"spawn_main" in _cmdline(c)]
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # the process ended between listing and reading
+        return b""
 
 
 @pytest.mark.slow
