@@ -83,7 +83,9 @@ def cpu_peak() -> CpuPeak:
     )
 
 
-def training_throughput(space: Any, arch: Any, data: Any, budget: Any, seed: int = 0) -> dict[str, Any]:
+def training_throughput(
+    space: Any, arch: Any, data: Any, budget: Any, seed: int = 0, memory_format: str = "channels_last"
+) -> dict[str, Any]:
     """Images/s and achieved GFLOP/s of training ``arch`` for ``budget`` (current thread count)."""
     import torch
 
@@ -91,7 +93,7 @@ def training_throughput(space: Any, arch: Any, data: Any, budget: Any, seed: int
     from tabular.models import build_network
     from tabular.training import network_config, train_cell
 
-    result = train_cell(space, arch, data, budget, seed, device="cpu")
+    result = train_cell(space, arch, data, budget, seed, device="cpu", memory_format=memory_format)
     n_train = min(budget.train_size or data.x_train.shape[0], data.x_train.shape[0])
     seconds = sum(e.train_seconds for e in result.epochs)
     config = network_config(budget, data)
@@ -102,6 +104,7 @@ def training_throughput(space: Any, arch: Any, data: Any, budget: Any, seed: int
         "forward_flops": forward,
         "achieved_gflops": 3 * forward * images_per_second / 1e9,
         "threads": torch.get_num_threads(),
+        "memory_format": memory_format,
         "train_seconds": seconds,
         "eval_seconds": sum(e.eval_seconds for e in result.epochs),
     }

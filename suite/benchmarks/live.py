@@ -38,6 +38,7 @@ from suite.benchmarks.base import Objective, Observation, check_fidelity
 from suite.benchmarks.tabular import TabularBenchmark
 from suite.errors import SearchSettingsError
 from tabular.budget import TrainBudget, get_budget
+from tabular.builder.build import table_memory_format
 from tabular.builder.journal import BuildLock, Journal, journal_path
 from tabular.builder.merge import HARDWARE, QUANTITY_OF, apply_entry, mark_degenerate
 from tabular.builder.plan import BuildSpec, is_sampled
@@ -51,6 +52,7 @@ from tabular.errors import (
 )
 from tabular.hardware import torch_threads
 from tabular.table import RunStatus, Table
+from tabular.training import check_memory_format
 
 #: quantities a training run records (the search quantity must be one of them)
 TRAINED = tuple(QUANTITY_OF.values())
@@ -67,7 +69,8 @@ class LiveBenchmark:
     ``hardware`` measures the trained class's params, FLOPs, CPU latency and memory as the
     builder does (seconds per class on a CPU; off for quick experiments). An exception while
     training (e.g. out of memory) propagates and records nothing; a run whose loss diverges is
-    recorded as failed, as the builder records it, and is not retried.
+    recorded as failed, as the builder records it, and is not retried. ``memory_format``
+    (``channels_last`` or ``contiguous``) defaults to the one the table was built with.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class LiveBenchmark:
         threads: int = 1,
         save_every: int = 10,
         hardware: bool = True,
+        memory_format: str | None = None,
     ) -> None:
         if isinstance(table_or_path, Table):
             table, path = table_or_path, table_or_path.raw.path
@@ -113,6 +117,7 @@ class LiveBenchmark:
         self.search = search
         self.objectives: tuple[Objective, ...] = (Objective(search),)
         self.device, self.threads, self.save_every = device, threads, save_every
+        self.memory_format = check_memory_format(memory_format or table_memory_format(table))
         self.measure_hardware = hardware
         epochs = self.spec.budget.epochs
         # the test split is evaluated after the last epoch only, unless the budget says otherwise
@@ -269,7 +274,13 @@ class LiveBenchmark:
         data = self._load_data()
         with torch_threads(self.threads):
             result = train_cell(
-                self.space, self.space.from_index(index), data, self.spec.budget, seed, self.device
+                self.space,
+                self.space.from_index(index),
+                data,
+                self.spec.budget,
+                seed,
+                self.device,
+                self.memory_format,
             )
             hardware = {}
             if self.measure_hardware and not np.isfinite(self._params(index)):
@@ -317,7 +328,9 @@ class LiveBenchmark:
             from tabular.builder import BuildOptions
             from tabular.builder.build import _now, _start_session
 
-            options = BuildOptions(workers=0, threads=self.threads, device=self.device)
+            options = BuildOptions(
+                workers=0, threads=self.threads, device=self.device, memory_format=self.memory_format
+            )
             self._session = _start_session(
                 self.table, options, "LiveBenchmark (suite.benchmarks.live)", _now()
             )

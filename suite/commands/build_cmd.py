@@ -48,6 +48,11 @@ def add_parser(tsub: Any) -> None:
         "--ray", metavar="ADDRESS", help="run on a Ray cluster at ADDRESS, or 'local' to start one"
     )
     build.add_argument("--device", help="torch device (default: cuda when present, else cpu)")
+    build.add_argument(
+        "--memory-format",
+        help="channels_last (faster on a CPU) or contiguous; recorded, and a resumed table keeps "
+        "the format it was built with unless this is given (default: channels_last for a new table)",
+    )
     build.add_argument("--data-root", help="folder with the dataset files")
     build.add_argument("--order-seed", type=int, default=0, help="seed of the build order (default 0)")
     build.add_argument("--max-runs", type=int, help="stop after N runs (a sitting); rerun to continue")
@@ -98,6 +103,7 @@ def run_build(args: argparse.Namespace) -> int:
         flush_seconds=args.flush_seconds,
         progress=not args.no_progress,
         max_runs=args.max_runs,
+        memory_format=args.memory_format,
     )
     command = "nasuite " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     stop_gracefully_on_signals()  # `kill PID` and Ctrl-C save what is finished

@@ -14,7 +14,7 @@ import datetime as _dt
 import os
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from tabular.interrupt import raise_if_stop_requested
 from tabular.spaces import get_space
 from tabular.table import Table
 from tabular.table.store import check_writable
+from tabular.training import DEFAULT_MEMORY_FORMAT, check_memory_format
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,12 @@ class BuildOptions:
     flush_seconds: float = 60.0
     progress: bool = True
     max_runs: int | None = None  #: stop after this many runs (for sittings and tests)
+    #: "channels_last" or "contiguous"; None: what the table was built with (channels_last if new)
+    memory_format: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.memory_format is not None:
+            check_memory_format(self.memory_format)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,7 @@ def build_table(
         for entry in recovered:
             apply_entry(table, entry, spec.dataset, spec.budget.epochs)
         mark_degenerate(table, spec.dataset, range(spec.seeds), spec.budget.epochs, data.num_classes)
+        options = replace(options, memory_format=options.memory_format or table_memory_format(table))
         session = _start_session(table, options, command, started)
         table.save(target)
         journal.clear()
@@ -114,7 +122,8 @@ def _run(
 ) -> tuple[int, int]:
     from tqdm import tqdm
 
-    executor = make_executor(options.workers, options.ray, options.threads, options.device)
+    memory_format = options.memory_format or DEFAULT_MEMORY_FORMAT
+    executor = make_executor(options.workers, options.ray, options.threads, options.device, memory_format)
     done = failed = 0
     last_save = time.monotonic()
     bar = tqdm(
@@ -217,6 +226,18 @@ def _grow_sample(table: Table, space: Any, spec: BuildSpec) -> None:
     }
 
 
+def table_memory_format(table: Table) -> str:
+    """The memory format a table's runs were trained with: its last sitting's.
+
+    Tables built before the format was recorded were trained contiguous; a new table gets the
+    default. Keeping a table's format keeps its recorded train times comparable.
+    """
+    sessions = table.raw.root_attrs.get("provenance", {}).get("sessions", [])
+    if not sessions:
+        return DEFAULT_MEMORY_FORMAT
+    return str(sessions[-1].get("memory_format", "contiguous"))
+
+
 def _start_session(table: Table, options: BuildOptions, command: str, started: str) -> dict[str, Any]:
     """Add this sitting to the provenance now, so a killed build still says how it ran."""
     import h5py
@@ -240,6 +261,7 @@ def _start_session(table: Table, options: BuildOptions, command: str, started: s
         "runs": 0,
         "workers": options.workers,
         "threads_per_worker": options.threads,
+        "memory_format": options.memory_format,
         "executor": "ray" if options.ray else ("inline" if options.workers <= 0 else "local"),
         "ray": options.ray,
         "device": options.device or ("cuda" if torch.cuda.is_available() else "cpu"),

@@ -13,6 +13,7 @@ from typing import Any
 
 from tabular.builder.plan import BuildSpec, Job
 from tabular.builder.worker import init_worker, run_job
+from tabular.training import DEFAULT_MEMORY_FORMAT
 
 
 class InlineExecutor:
@@ -20,8 +21,11 @@ class InlineExecutor:
 
     name = "inline"
 
-    def __init__(self, threads: int = 1, device: str | None = None) -> None:
+    def __init__(
+        self, threads: int = 1, device: str | None = None, memory_format: str = DEFAULT_MEMORY_FORMAT
+    ) -> None:
         self.threads, self.device, self.workers = threads, device, 1
+        self.memory_format = memory_format
 
     def run(self, jobs: Sequence[Job], spec: BuildSpec) -> Iterator[dict[str, Any]]:
         import torch
@@ -30,7 +34,7 @@ class InlineExecutor:
         torch.set_num_threads(self.threads)
         try:
             for job in jobs:
-                yield run_job(job, spec, self.device)
+                yield run_job(job, spec, self.device, self.memory_format)
         finally:
             torch.set_num_threads(previous)
 
@@ -40,8 +44,15 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, workers: int, threads: int = 1, device: str | None = None) -> None:
+    def __init__(
+        self,
+        workers: int,
+        threads: int = 1,
+        device: str | None = None,
+        memory_format: str = DEFAULT_MEMORY_FORMAT,
+    ) -> None:
         self.workers, self.threads, self.device = workers, threads, device
+        self.memory_format = memory_format
 
     def run(self, jobs: Sequence[Job], spec: BuildSpec) -> Iterator[dict[str, Any]]:
         import multiprocessing
@@ -57,7 +68,7 @@ class LocalExecutor:
         try:
             while pending or running:
                 while pending and len(running) < 2 * self.workers:
-                    running.add(pool.submit(run_job, pending.pop(0), spec, self.device))
+                    running.add(pool.submit(run_job, pending.pop(0), spec, self.device, self.memory_format))
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     yield future.result()
@@ -91,8 +102,16 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, address: str, workers: int, threads: int = 1, device: str | None = None) -> None:
+    def __init__(
+        self,
+        address: str,
+        workers: int,
+        threads: int = 1,
+        device: str | None = None,
+        memory_format: str = DEFAULT_MEMORY_FORMAT,
+    ) -> None:
         self.address, self.workers, self.threads, self.device = address, workers, threads, device
+        self.memory_format = memory_format
         self.started_here = False
 
     def run(self, jobs: Sequence[Job], spec: BuildSpec) -> Iterator[dict[str, Any]]:
@@ -117,7 +136,8 @@ class RayExecutor:
         try:
             while pending or running:
                 while pending and len(running) < window:
-                    running.append(task.remote(pending.pop(0), spec, self.threads, self.device))
+                    job = pending.pop(0)
+                    running.append(task.remote(job, spec, self.threads, self.device, self.memory_format))
                 done, running = ray.wait(running, num_returns=1)
                 for ref in done:
                     yield ray.get(ref)
@@ -128,17 +148,25 @@ class RayExecutor:
                 ray.shutdown()
 
 
-def _ray_job(job: Job, spec: BuildSpec, threads: int, device: str | None) -> dict[str, Any]:
+def _ray_job(
+    job: Job, spec: BuildSpec, threads: int, device: str | None, memory_format: str
+) -> dict[str, Any]:
     init_worker(threads)
-    return run_job(job, spec, device)
+    return run_job(job, spec, device, memory_format)
 
 
-def make_executor(workers: int, ray: str | None, threads: int, device: str | None) -> Any:
+def make_executor(
+    workers: int,
+    ray: str | None,
+    threads: int,
+    device: str | None,
+    memory_format: str = DEFAULT_MEMORY_FORMAT,
+) -> Any:
     if ray:
-        return RayExecutor(ray, max(1, workers), threads, device)
+        return RayExecutor(ray, max(1, workers), threads, device, memory_format)
     if workers <= 0:
-        return InlineExecutor(threads, device)
-    return LocalExecutor(workers, threads, device)
+        return InlineExecutor(threads, device, memory_format)
+    return LocalExecutor(workers, threads, device, memory_format)
 
 
 def describe_host() -> dict[str, Any]:

@@ -45,7 +45,10 @@ def apply_entry(table: Table, entry: dict[str, Any], dataset: str, schedule: int
     result = TrainResult.from_dict(entry["result"])
     rows = class_rows(table, int(entry["index"]))
     seed = int(entry["seed"])
-    source = f"built: budget {result.budget}, device {result.device}, {result.threads} thread(s)"
+    source = (
+        f"built: budget {result.budget}, device {result.device}, {result.threads} thread(s), "
+        f"{result.memory_format}"
+    )
     cumulative = 0.0
     for record in result.epochs:
         cumulative += record.train_seconds

@@ -10,6 +10,7 @@ import traceback
 from typing import Any
 
 from tabular.builder.plan import BuildSpec, Job
+from tabular.training import DEFAULT_MEMORY_FORMAT
 
 _DATA_CACHE: dict[tuple[Any, ...], Any] = {}
 LATENCY_BATCH = 64
@@ -66,7 +67,9 @@ def class_members(space: Any, index: int) -> list[int]:
     return [index]
 
 
-def run_job(job: Job, spec: BuildSpec, device: str | None = None) -> dict[str, Any]:
+def run_job(
+    job: Job, spec: BuildSpec, device: str | None = None, memory_format: str = DEFAULT_MEMORY_FORMAT
+) -> dict[str, Any]:
     """Train ``job`` and return a journal entry; an exception becomes a failed entry."""
     from tabular.spaces import get_space
     from tabular.training import TrainResult, train_cell
@@ -74,7 +77,9 @@ def run_job(job: Job, spec: BuildSpec, device: str | None = None) -> dict[str, A
     space = get_space(spec.space)
     try:
         data = load_build_data(spec)
-        result = train_cell(space, space.from_index(job.index), data, spec.budget, job.seed, device)
+        result = train_cell(
+            space, space.from_index(job.index), data, spec.budget, job.seed, device, memory_format
+        )
         # hardware does not depend on the seed: measure it with the class's first run
         hardware = measure_members(space, job.index, spec, data) if job.seed == 0 else {}
     except Exception as exc:  # a broken run is recorded, the build goes on

@@ -15,6 +15,7 @@ from tabular.budget import get_budget
 from tabular.data import DataConfig, load_data
 from tabular.perf import cpu_peak, report, training_throughput
 from tabular.spaces import NB201Space
+from tabular.training import MEMORY_FORMATS
 
 SPACE = NB201Space()
 #: a mid-cost cell: two 3x3 convs, a 1x1, a pool, skips
@@ -36,14 +37,19 @@ def small_data():  # type: ignore[no-untyped-def]
     )
 
 
-def test_training_images_per_second_one_thread(benchmark, small_data) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("memory_format", MEMORY_FORMATS)
+def test_training_images_per_second_one_thread(benchmark, small_data, memory_format: str) -> None:  # type: ignore[no-untyped-def]
     import torch
 
     budget, data = small_data
     one_epoch = replace(budget, epochs=1, train_size=2000)
     torch.set_num_threads(1)
     result = benchmark.pedantic(
-        training_throughput, args=(SPACE, ARCH, data, one_epoch), rounds=2, iterations=1
+        training_throughput,
+        args=(SPACE, ARCH, data, one_epoch),
+        kwargs={"memory_format": memory_format},
+        rounds=2,
+        iterations=1,
     )
     benchmark.extra_info.update(result)
     assert result["images_per_second"] > 0 and result["forward_flops"] > 0

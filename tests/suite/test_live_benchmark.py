@@ -17,7 +17,7 @@ from suite.runner.setup import build_setup
 from suite.runner.spec import SearchSpec
 from tabular.budget import get_budget
 from tabular.builder.journal import Journal, journal_path
-from tabular.errors import BuildError, UnknownDatasetError, UnknownMetricError
+from tabular.errors import BuildError, UnknownDatasetError, UnknownMetricError, UnknownNameError
 from tabular.hardware import torch_threads
 from tabular.table import RunStatus, Table
 
@@ -80,6 +80,27 @@ def test_a_query_trains_once_per_class_and_seed(fresh: Path) -> None:
             bench.space, bench.space.from_index(rep), load_build_data(bench.spec), bench.spec.budget, 0
         )
     assert obs.metrics["valid"] == pytest.approx(direct.epochs[-1].valid_acc, abs=1e-4)
+
+
+def test_training_keeps_the_tables_memory_format(fresh: Path) -> None:
+    from tabular.builder.worker import load_build_data
+    from tabular.training import train_cell
+
+    table = Table.open(fresh)  # as a table built before the format was recorded (contiguous)
+    del table.raw.root_attrs["provenance"]["sessions"][-1]["memory_format"]
+    table.save(fresh)
+    bench = LiveBenchmark(fresh, hardware=False, save_every=0)
+    assert bench.memory_format == "contiguous"
+    arch = bench.table.arch(int(class_with(bench.table, 1)[0]))
+    obs = bench.query(arch)
+    assert bench.table.provenance["sessions"][-1]["memory_format"] == "contiguous"
+    with torch_threads(1):
+        direct = train_cell(
+            bench.space, arch, load_build_data(bench.spec), bench.spec.budget, 0, memory_format="contiguous"
+        )
+    assert obs.metrics["valid"] == pytest.approx(direct.epochs[-1].valid_acc, abs=1e-4)
+    with pytest.raises(UnknownNameError, match="memory format 'nchw'"):
+        LiveBenchmark(fresh, memory_format="nchw")
 
 
 def test_results_persist_through_autosave_journal_and_reopen(fresh: Path) -> None:

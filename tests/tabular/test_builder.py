@@ -95,6 +95,7 @@ def test_provenance_records_how_it_was_built(built: tuple[Path, Table]) -> None:
     assert prov["kind"] == "built" and prov["budget"]["name"] == "tiny"
     session = prov["sessions"][-1]
     assert session["threads_per_worker"] == 1 and session["runs"] == 3 and session["host"]["cores"]
+    assert session["memory_format"] == "channels_last"  # a new table gets the faster layout
     assert {"torch", "numpy", "h5py", "nasuite"} <= set(prov["software"])
     assert prov["dataset"]["fingerprint"] == table.raw.root_attrs["build"]["data_fingerprint"]
     # the text summary tells this build from one of the plain 'tiny' preset (overridden settings)
@@ -124,6 +125,23 @@ def test_resume_after_a_normal_stop_and_extend(tmp_path: Path) -> None:
     )
     assert agreement["pearson_r"] == pytest.approx(np.corrcoef(a, b)[0, 1])
     assert accuracy_spread(table, "synthetic", "test@2")["classes"] == 4
+
+
+def test_a_resumed_table_keeps_the_memory_format_it_was_built_with(tmp_path: Path) -> None:
+    out = tmp_path / "old.h5"
+    build_table(SPEC, out, replace(INLINE, max_runs=1))
+    table = Table.open(out)  # as a table built before the format was recorded (contiguous)
+    del table.raw.root_attrs["provenance"]["sessions"][-1]["memory_format"]
+    table.save(out)
+    build_table(SPEC, out, replace(INLINE, max_runs=1))
+    table = Table.open(out)
+    assert table.provenance["sessions"][-1]["memory_format"] == "contiguous"
+    assert table.raw.group("metrics/synthetic")["sources"]["test@2/0"].endswith("thread(s), contiguous")
+    build_table(SPEC, out, replace(INLINE, memory_format="channels_last"))  # asked for explicitly
+    table = Table.open(out)
+    assert [s["memory_format"] for s in table.provenance["sessions"][1:]] == ["contiguous", "channels_last"]
+    assert table.raw.group("metrics/synthetic")["sources"]["test@2/0"].endswith("channels_last")
+    assert len(done_runs(table, "synthetic")) == 3
 
 
 def test_set_overrides_reach_the_table_and_guard_resume(tmp_path: Path) -> None:
@@ -265,6 +283,7 @@ def test_local_process_pool(tmp_path: Path) -> None:
         (["--budget", "tiny", "--set", "lr=fast"], "lr takes a value of type float, got 'fast'"),
         (["--budget", "tiny", "--set", "colour=red"], "expected FIELD=VALUE with FIELD one of"),
         (["--budget", "tiny", "--set", "channels=0"], "channels must be an int >= 1, got 0"),
+        (["--budget", "tiny", "--memory-format", "nhwc"], "unknown memory format 'nhwc'"),
     ],
 )
 def test_bad_cli_input_is_a_typed_error(tmp_path: Path, args: list[str], error: str) -> None:

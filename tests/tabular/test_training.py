@@ -11,7 +11,7 @@ from tabular.budget import PRESETS, TrainBudget, get_budget, override_budget
 from tabular.data import DataConfig, load_data
 from tabular.errors import BudgetError, UnknownNameError
 from tabular.spaces import NB201Space
-from tabular.training import TrainResult, train_cell
+from tabular.training import MEMORY_FORMATS, TrainResult, network_config, place_network, train_cell
 
 SPACE = NB201Space()
 GOOD = "|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
@@ -35,13 +35,44 @@ def test_train_records_every_epoch(data) -> None:  # type: ignore[no-untyped-def
     assert TrainResult.from_dict(result.to_dict()) == result
 
 
-def test_same_seed_same_curves_on_cpu(data) -> None:  # type: ignore[no-untyped-def]
-    a = train_cell(SPACE, GOOD, data, BUDGET, seed=3, device="cpu")
-    b = train_cell(SPACE, GOOD, data, BUDGET, seed=3, device="cpu")
-    c = train_cell(SPACE, GOOD, data, BUDGET, seed=4, device="cpu")
+@pytest.mark.parametrize("memory_format", MEMORY_FORMATS)
+def test_same_seed_same_curves_on_cpu(data, memory_format: str) -> None:  # type: ignore[no-untyped-def]
+    a = train_cell(SPACE, GOOD, data, BUDGET, seed=3, device="cpu", memory_format=memory_format)
+    b = train_cell(SPACE, GOOD, data, BUDGET, seed=3, device="cpu", memory_format=memory_format)
+    c = train_cell(SPACE, GOOD, data, BUDGET, seed=4, device="cpu", memory_format=memory_format)
+    assert a.memory_format == memory_format
     key = [(e.train_loss, e.valid_acc, e.test_acc) for e in a.epochs]
     assert key == [(e.train_loss, e.valid_acc, e.test_acc) for e in b.epochs]
     assert key != [(e.train_loss, e.valid_acc, e.test_acc) for e in c.epochs]
+
+
+def test_memory_format_lays_out_every_conv_weight(data) -> None:  # type: ignore[no-untyped-def]
+    import torch
+
+    from tabular.models import build_network
+
+    config = network_config(BUDGET, data)
+    for name, layout in (("channels_last", torch.channels_last), ("contiguous", torch.contiguous_format)):
+        model = place_network(build_network(SPACE, SPACE.from_str(GOOD), config), torch.device("cpu"), name)
+        # a 1-input-channel weight (stem, pooling as depthwise conv) is laid out alike in both
+        convs = [m.weight for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+        convs = [w for w in convs if w.shape[1] > 1]
+        assert convs and all(w.is_contiguous(memory_format=layout) for w in convs)
+        out = model.stem(torch.zeros(2, *config.input_shape))  # activations follow the weights
+        assert out.is_contiguous(memory_format=layout)
+
+
+def test_both_memory_formats_learn_alike(data) -> None:  # type: ignore[no-untyped-def]
+    last = [
+        train_cell(SPACE, GOOD, data, BUDGET, seed=0, device="cpu", memory_format=f).epochs[-1].valid_acc
+        for f in MEMORY_FORMATS
+    ]
+    assert min(last) > 100 / data.num_classes + 10 and abs(last[0] - last[1]) < 10
+
+
+def test_unknown_memory_format_is_a_typed_error(data) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(UnknownNameError, match="memory format 'nhwc'.*channels_last"):
+        train_cell(SPACE, GOOD, data, BUDGET, seed=0, device="cpu", memory_format="nhwc")
 
 
 def test_global_rng_is_left_alone(data) -> None:  # type: ignore[no-untyped-def]
