@@ -119,7 +119,7 @@ def train_cell(
 
     from tabular.models import build_network
 
-    check_memory_format(memory_format)  # before any work
+    check_memory_format(memory_format, space)  # before any work
     arch_tuple = space.from_str(arch) if isinstance(arch, str) else space.validate(arch)
     if data.resolution != budget.resolution:
         raise BudgetError(
@@ -146,10 +146,16 @@ def train_cell(
     )
 
 
-def check_memory_format(memory_format: str) -> str:
-    """``memory_format`` if it is one of :data:`MEMORY_FORMATS`, else :class:`UnknownNameError`."""
-    if memory_format not in MEMORY_FORMATS:
-        raise UnknownNameError("memory format", memory_format, MEMORY_FORMATS)
+def check_memory_format(memory_format: str, space: SearchSpace | None = None) -> str:
+    """``memory_format`` if ``space``'s networks can train in it, else :class:`UnknownNameError`.
+
+    A space whose networks fix their own layout (``space.fixed_memory_format``) takes only that.
+    """
+    fixed = space.fixed_memory_format if space is not None else None
+    allowed = (fixed,) if fixed else MEMORY_FORMATS
+    if memory_format not in allowed:
+        kind = f"memory format for {space.name} networks" if fixed and space else "memory format"
+        raise UnknownNameError(kind, memory_format, allowed)
     return memory_format
 
 

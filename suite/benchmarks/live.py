@@ -117,7 +117,7 @@ class LiveBenchmark:
         self.search = search
         self.objectives: tuple[Objective, ...] = (Objective(search),)
         self.device, self.threads, self.save_every = device, threads, save_every
-        self.memory_format = check_memory_format(memory_format or table_memory_format(table))
+        self.memory_format = check_memory_format(memory_format or table_memory_format(table), table.space)
         self.measure_hardware = hardware
         epochs = self.spec.budget.epochs
         # the test split is evaluated after the last epoch only, unless the budget says otherwise

@@ -28,6 +28,7 @@ from tabular.errors import BuildError
 from tabular.interrupt import raise_if_stop_requested
 from tabular.spaces import get_space
 from tabular.table import Table
+from tabular.table.info import sitting_memory_format
 from tabular.table.store import check_writable
 from tabular.training import DEFAULT_MEMORY_FORMAT, check_memory_format
 
@@ -73,6 +74,8 @@ def build_table(
 
     target = check_writable(out)
     space = get_space(spec.space)
+    if options.memory_format is not None:
+        check_memory_format(options.memory_format, space)
     data = load_build_data(spec)  # fails early, with the data error, before any file is touched
     started, tic = _now(), time.perf_counter()
     with BuildLock(target):
@@ -229,13 +232,14 @@ def _grow_sample(table: Table, space: Any, spec: BuildSpec) -> None:
 def table_memory_format(table: Table) -> str:
     """The memory format a table's runs were trained with: its last sitting's.
 
-    Tables built before the format was recorded were trained contiguous; a new table gets the
-    default. Keeping a table's format keeps its recorded train times comparable.
+    Tables built before the format was recorded were trained contiguous (except in spaces whose
+    networks fix their layout); a new table gets the default. Keeping a table's format keeps
+    its recorded train times comparable.
     """
     sessions = table.raw.root_attrs.get("provenance", {}).get("sessions", [])
     if not sessions:
-        return DEFAULT_MEMORY_FORMAT
-    return str(sessions[-1].get("memory_format", "contiguous"))
+        return table.space.fixed_memory_format or DEFAULT_MEMORY_FORMAT
+    return sitting_memory_format(sessions[-1], table.space)
 
 
 def _start_session(table: Table, options: BuildOptions, command: str, started: str) -> dict[str, Any]:

@@ -26,6 +26,8 @@ class SearchSpace:
 
     name: str = ""
     cardinalities: tuple[int, ...] = ()
+    #: the memory format this space's networks always train in, or None: the caller chooses
+    fixed_memory_format: str | None = None
 
     # ---- size and index -------------------------------------------------------------
     @property

@@ -53,6 +53,9 @@ class MacroSpace(SearchSpace):
     ``get_space(name)`` rebuilds the same space.
     """
 
+    #: the networks (:mod:`tabular.models.macro`) lay themselves out channels-last
+    fixed_memory_format = "channels_last"
+
     def __init__(
         self,
         *,

@@ -37,6 +37,15 @@ def table_info(table: Table, path: object = None) -> dict[str, Any]:
     }
 
 
+def sitting_memory_format(session: dict[str, Any], space: Any) -> str:
+    """The memory format a build sitting trained in.
+
+    Sittings from before the format was recorded trained contiguous, except in spaces whose
+    networks fix their own layout.
+    """
+    return str(session.get("memory_format") or space.fixed_memory_format or "contiguous")
+
+
 def _build_summary(table: Table) -> dict[str, Any] | None:
     prov = table.provenance
     if prov.get("kind") != "built":
@@ -49,7 +58,26 @@ def _build_summary(table: Table) -> dict[str, Any] | None:
         "sessions": len(sessions),
         "total_wall_seconds": prov.get("total_wall_seconds"),
         "commands": sorted({s.get("command", "") for s in sessions}),
+        "ran_on": _ran_on(sessions, table.space),
     }
+
+
+def _ran_on(sessions: list[dict[str, Any]], space: Any) -> list[dict[str, Any]]:
+    """Sittings and runs per (CPU, device, workers, threads, memory format): what a run's
+    numbers and train time depend on besides its settings."""
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for s in sessions:
+        how = {
+            "cpu": s.get("host", {}).get("cpu", "unknown"),
+            "device": s.get("device"),
+            "workers": s.get("workers"),
+            "threads_per_worker": s.get("threads_per_worker"),
+            "memory_format": sitting_memory_format(s, space),
+        }
+        group = groups.setdefault(tuple(how.values()), {**how, "sittings": 0, "runs": 0})
+        group["sittings"] += 1
+        group["runs"] += int(s.get("runs", 0))
+    return list(groups.values())
 
 
 def _zero_cost_datasets(table: Table) -> list[str]:
@@ -215,6 +243,11 @@ def format_info(info: dict[str, Any]) -> str:
             f"\nbuilt with budget {b['budget']}{_budget_details(b.get('budget_settings'))} in "
             f"{b['sessions']} session(s), {b['total_wall_seconds']} s of wall time"
         )
+        for g in b.get("ran_on", []):
+            lines.append(
+                f"  {g['runs']} runs in {g['sittings']} sitting(s) on {g['cpu']} ({g['device']}, "
+                f"{g['workers']} worker(s) x {g['threads_per_worker']} thread(s), {g['memory_format']})"
+            )
     if info["hardware"]:
         lines.append(f"\nhardware: {', '.join(info['hardware'])}")
     for d, names in info["zero_cost"].items():

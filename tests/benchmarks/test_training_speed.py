@@ -42,7 +42,7 @@ def test_training_images_per_second_one_thread(benchmark, small_data, memory_for
     import torch
 
     budget, data = small_data
-    one_epoch = replace(budget, epochs=1, train_size=2000)
+    one_epoch = replace(budget, epochs=1, train_size=6000)
     torch.set_num_threads(1)
     result = benchmark.pedantic(
         training_throughput,
@@ -60,7 +60,7 @@ def test_fraction_of_fp32_peak(small_data) -> None:  # type: ignore[no-untyped-d
 
     budget, data = small_data
     torch.set_num_threads(1)
-    figures = report(SPACE, ARCH, data, replace(budget, epochs=1, train_size=2000))
+    figures = report(SPACE, ARCH, data, replace(budget, epochs=1, train_size=6000))
     print(json.dumps(figures, indent=2))
     assert 0 < figures["fraction_of_measured_peak"] < 1.5
     assert cpu_peak().measured_gflops_per_core > 0

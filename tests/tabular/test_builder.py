@@ -96,6 +96,9 @@ def test_provenance_records_how_it_was_built(built: tuple[Path, Table]) -> None:
     session = prov["sessions"][-1]
     assert session["threads_per_worker"] == 1 and session["runs"] == 3 and session["host"]["cores"]
     assert session["memory_format"] == "channels_last"  # a new table gets the faster layout
+    (ran_on,) = table_info(table)["build"]["ran_on"]
+    assert ran_on["runs"] == 3 and ran_on["workers"] == 0 and ran_on["memory_format"] == "channels_last"
+    assert "3 runs in 1 sitting(s) on " in format_info(table_info(table))
     assert {"torch", "numpy", "h5py", "nasuite"} <= set(prov["software"])
     assert prov["dataset"]["fingerprint"] == table.raw.root_attrs["build"]["data_fingerprint"]
     # the text summary tells this build from one of the plain 'tiny' preset (overridden settings)
@@ -140,6 +143,8 @@ def test_a_resumed_table_keeps_the_memory_format_it_was_built_with(tmp_path: Pat
     build_table(SPEC, out, replace(INLINE, memory_format="channels_last"))  # asked for explicitly
     table = Table.open(out)
     assert [s["memory_format"] for s in table.provenance["sessions"][1:]] == ["contiguous", "channels_last"]
+    formats = {g["memory_format"]: g["runs"] for g in table_info(table)["build"]["ran_on"]}
+    assert formats == {"contiguous": 2, "channels_last": 1}
     assert table.raw.group("metrics/synthetic")["sources"]["test@2/0"].endswith("channels_last")
     assert len(done_runs(table, "synthetic")) == 3
 

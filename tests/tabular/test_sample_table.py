@@ -87,7 +87,7 @@ def test_a_sample_table_grows_with_archs_keeping_what_it_trained(tmp_path):
 
     from tabular.budget import get_budget
     from tabular.builder import BuildOptions, BuildSpec, build_table
-    from tabular.errors import BuildError
+    from tabular.errors import BuildError, UnknownNameError
 
     budget = replace(get_budget("tiny"), train_size=200, valid_size=100)
     spec = BuildSpec(space="macro", dataset="synthetic", budget=budget, seeds=1, archs=3)
@@ -106,3 +106,8 @@ def test_a_sample_table_grows_with_archs_keeping_what_it_trained(tmp_path):
     assert (grown.status("synthetic") == RunStatus.OK).all()
     with pytest.raises(BuildError, match="give --archs N"):
         build_table(replace(spec, archs=None), tmp_path / "other.h5", options)
+    # macro networks lay themselves out channels-last: that is what is recorded, and all they take
+    assert {s["memory_format"] for s in grown.provenance["sessions"]} == {"channels_last"}
+    with pytest.raises(UnknownNameError, match="memory format for macro networks 'contiguous'"):
+        build_table(spec, path, replace(options, memory_format="contiguous"))
+    assert Table.open(path).provenance["sessions"] == grown.provenance["sessions"]
