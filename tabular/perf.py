@@ -84,15 +84,17 @@ def cpu_peak() -> CpuPeak:
 
 
 def training_throughput(
-    space: Any, arch: Any, data: Any, budget: Any, seed: int = 0, memory_format: str = "channels_last"
+    space: Any, arch: Any, data: Any, budget: Any, seed: int = 0, memory_format: str | None = None
 ) -> dict[str, Any]:
-    """Images/s and achieved GFLOP/s of training ``arch`` for ``budget`` (current thread count)."""
+    """Images/s and achieved GFLOP/s of training ``arch`` for ``budget`` (current thread count;
+    ``memory_format`` None: training's default)."""
     import torch
 
     from tabular.hardware import count_flops
     from tabular.models import build_network
-    from tabular.training import network_config, train_cell
+    from tabular.training import DEFAULT_MEMORY_FORMAT, network_config, train_cell
 
+    memory_format = memory_format or DEFAULT_MEMORY_FORMAT
     result = train_cell(space, arch, data, budget, seed, device="cpu", memory_format=memory_format)
     n_train = min(budget.train_size or data.x_train.shape[0], data.x_train.shape[0])
     seconds = sum(e.train_seconds for e in result.epochs)
